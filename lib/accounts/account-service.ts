@@ -1,0 +1,140 @@
+import type { Clock } from '../clock.ts'
+import type { RequestContext } from '../context.ts'
+import { hmac } from '../crypto/keys.ts'
+import { randomToken } from '../crypto/random.ts'
+import { errors } from '../errors.ts'
+import type { AuthEventEmitter, LoginFailureReason } from '../events.ts'
+import type { PasswordHasher } from '../passwords/hasher.ts'
+import { passwordProblem } from '../passwords/policy.ts'
+import type { Storage, User } from '../ports/storage.ts'
+import type { IssuedSession, SessionService } from '../sessions/session-service.ts'
+import { canonicalEmail, emailDomain } from './email.ts'
+import { nameProblem, usernameProblem } from './profile.ts'
+
+export interface RegistrationInput {
+  name: string
+  username?: string | null | undefined
+  email: string
+  password: string
+  confirm_password: string
+}
+
+export interface Credentials {
+  email: string
+  password: string
+}
+
+export interface AccountPolicy {
+  allowRegistration: boolean
+  allowEmailLogin: boolean
+  allowedEmailDomains: readonly string[] | null
+  minPasswordLength: number
+  /** Keys the HMAC that stands for an email in events. */
+  identifierKey: Buffer
+}
+
+export interface AccountService {
+  /**
+   * Registers a local account. A new and an already-registered email get the same outcome and cost
+   * the same work (one hash); only events tell them apart.
+   */
+  register(input: RegistrationInput, context: RequestContext): Promise<void>
+  /**
+   * Checks credentials and starts a session. Every credential failure is the same error after exactly
+   * one hash comparison (a dummy one for unknown emails and accounts without a password).
+   */
+  login(credentials: Credentials, context: RequestContext, presentedRefreshToken: string | null): Promise<IssuedSession>
+  /** A keyed HMAC of an identifier, for events and logs: stable, but not reversible without the secret. */
+  subjectOf(identifier: string): string
+}
+
+export function accountService (deps: {
+  storage: Storage
+  hasher: PasswordHasher
+  sessions: SessionService
+  events: AuthEventEmitter
+  now: Clock
+  policy: AccountPolicy
+}): AccountService {
+  const { storage, hasher, sessions, events, now, policy } = deps
+  // Compared against when there is no real hash, so that path costs one bcrypt comparison too.
+  let dummyHash: Promise<string> | undefined
+  const dummy = (): Promise<string> => (dummyHash ??= hasher.hash(randomToken(24)))
+  const subjectOf = (identifier: string): string => hmac(policy.identifierKey, canonicalEmail(identifier) ?? identifier.trim().toLowerCase())
+
+  const refuseRegistration = (context: RequestContext, email: string | null, reason: 'disabled' | 'domain_not_allowed' | 'policy' | 'invalid'): void => {
+    events.emit('register.refused', { ...context, at: now(), subject: email === null ? null : subjectOf(email), reason })
+  }
+
+  async function register (input: RegistrationInput, context: RequestContext): Promise<void> {
+    if (!policy.allowRegistration) {
+      refuseRegistration(context, null, 'disabled')
+      throw new errors.FST_LCAUTH_REGISTRATION_DISABLED()
+    }
+    const email = canonicalEmail(input.email)
+    const username = input.username === undefined || input.username === null || input.username === '' ? null : input.username
+    const problem = (email === null ? 'Please enter a valid email address.' : null) ??
+      nameProblem(input.name) ?? (username === null ? null : usernameProblem(username))
+    if (problem !== null) {
+      refuseRegistration(context, email, 'invalid')
+      throw new errors.FST_LCAUTH_VALIDATION(problem)
+    }
+    const weak = passwordProblem(input.password, policy.minPasswordLength) ??
+      (input.password === input.confirm_password ? null : 'The passwords did not match.')
+    if (weak !== null) {
+      refuseRegistration(context, email, 'policy')
+      throw new errors.FST_LCAUTH_PASSWORD_POLICY(weak)
+    }
+    const canonical = email as string
+    if (policy.allowedEmailDomains !== null && !policy.allowedEmailDomains.includes(emailDomain(canonical))) {
+      refuseRegistration(context, canonical, 'domain_not_allowed')
+      throw new errors.FST_LCAUTH_EMAIL_DOMAIN_NOT_ALLOWED()
+    }
+    // Hash before looking anything up, so a taken email costs the same as a new one. The store decides
+    // uniqueness and the first user's role in one atomic step.
+    const passwordHash = await hasher.hash(input.password)
+    const created = await storage.users.create({
+      email: canonical,
+      name: input.name.trim(),
+      username,
+      provider: 'local',
+      emailVerified: false,
+      passwordHash
+    }, now())
+    if (created) {
+      events.emit('register.success', { ...context, at: now(), userId: created.id, role: created.role })
+      return
+    }
+    const existing = await storage.users.findByEmail(canonical)
+    events.emit('register.duplicate', { ...context, at: now(), userId: existing?.id ?? '' })
+  }
+
+  async function login (credentials: Credentials, context: RequestContext, presentedRefreshToken: string | null): Promise<IssuedSession> {
+    const fail = (reason: LoginFailureReason, user: User | null): Error => {
+      events.emit('login.failure', { ...context, at: now(), reason, userId: user?.id ?? null, subject: subjectOf(credentials.email) })
+      return reason === 'disabled'
+        ? new errors.FST_LCAUTH_ACCOUNT_DISABLED()
+        : reason === 'email_login_disabled' ? new errors.FST_LCAUTH_EMAIL_LOGIN_DISABLED() : new errors.FST_LCAUTH_INVALID_CREDENTIALS()
+    }
+    if (!policy.allowEmailLogin) throw fail('email_login_disabled', null)
+    const email = canonicalEmail(credentials.email)
+    const user = email === null ? null : await storage.users.findByEmail(email)
+    if (user === null || user.passwordHash === null) {
+      await hasher.verify(credentials.password, await dummy())
+      throw fail(user === null ? 'unknown_user' : 'no_password', user)
+    }
+    if (!await hasher.verify(credentials.password, user.passwordHash)) throw fail('bad_password', user)
+    // Only now, with the password proven, may the answer reveal anything about the account.
+    if (user.disabledAt !== null) throw fail('disabled', user)
+    let current = user
+    if (hasher.needsRehash(user.passwordHash)) {
+      current = await storage.users.update(user.id, { passwordHash: await hasher.hash(credentials.password) }, now()) ?? user
+      events.emit('password.rehashed', { ...context, at: now(), userId: user.id })
+    }
+    const issued = await sessions.start(current, context, presentedRefreshToken)
+    events.emit('login.success', { ...context, at: now(), userId: user.id, sessionId: issued.session.id })
+    return issued
+  }
+
+  return { register, login, subjectOf }
+}

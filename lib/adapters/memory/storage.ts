@@ -1,0 +1,180 @@
+import { randomId } from '../../crypto/random.ts'
+import {
+  RETIRED_HASHES_KEPT,
+  type Identity, type IdentityStore, type NewOneTimeToken, type NewSession, type NewUser, type OneTimeToken,
+  type OneTimeTokenPurpose, type OneTimeTokenStore, type Rotation, type Session, type SessionStore, type Storage,
+  type User, type UserPatch, type UserStore
+} from '../../ports/storage.ts'
+
+// Every method reads and writes synchronously between awaits, which is what makes each one atomic here.
+// Values are cloned on the way in and out so callers can never mutate the store.
+
+const copy = <T>(value: T): T => structuredClone(value)
+
+function isLive (session: Session, now: Date): boolean {
+  return session.revokedAt === null && session.expiresAt > now && session.absoluteExpiresAt > now
+}
+
+/** In-memory storage for tests and quick experiments: everything is lost when the process ends. */
+export function memoryStorage (): Storage {
+  const users = new Map<string, User>()
+  const userIdByEmail = new Map<string, string>()
+  const identities = new Map<string, Identity>()
+  const sessions = new Map<string, Session>()
+  const tokens = new Map<string, OneTimeToken>()
+  const identityKey = (provider: string, issuer: string, subject: string): string => JSON.stringify([provider, issuer, subject])
+  const tokenKey = (purpose: OneTimeTokenPurpose, hash: string): string => `${purpose}:${hash}`
+
+  const userStore: UserStore = {
+    async create (input: NewUser, now: Date) {
+      if (userIdByEmail.has(input.email)) return null
+      const id = input.id ?? randomId()
+      if (users.has(id)) return null
+      const user: User = {
+        id,
+        email: input.email,
+        name: input.name,
+        username: input.username,
+        avatar: input.avatar ?? null,
+        provider: input.provider,
+        role: input.role ?? (users.size === 0 ? 'ADMIN' : 'USER'),
+        emailVerified: input.emailVerified,
+        passwordHash: input.passwordHash,
+        disabledAt: null,
+        createdAt: now,
+        updatedAt: now
+      }
+      users.set(id, copy(user))
+      userIdByEmail.set(user.email, id)
+      return user
+    },
+    async findById (id) {
+      const user = users.get(id)
+      return user ? copy(user) : null
+    },
+    async findByEmail (email) {
+      const id = userIdByEmail.get(email)
+      return id === undefined ? null : copy(users.get(id) as User)
+    },
+    async update (id: string, patch: UserPatch, now: Date) {
+      const user = users.get(id)
+      if (!user) return null
+      const updated: User = { ...user, ...copy(patch), updatedAt: now }
+      users.set(id, updated)
+      return copy(updated)
+    },
+    async delete (id) {
+      const user = users.get(id)
+      if (!user) return
+      users.delete(id)
+      userIdByEmail.delete(user.email)
+      for (const [key, identity] of identities) if (identity.userId === id) identities.delete(key)
+      for (const [key, session] of sessions) if (session.userId === id) sessions.delete(key)
+      for (const [key, token] of tokens) if (token.userId === id) tokens.delete(key)
+    }
+  }
+
+  const identityStore: IdentityStore = {
+    async create (identity) {
+      const key = identityKey(identity.provider, identity.issuer, identity.subject)
+      if (identities.has(key)) return null
+      identities.set(key, copy(identity))
+      return copy(identity)
+    },
+    async find (provider, issuer, subject) {
+      const identity = identities.get(identityKey(provider, issuer, subject))
+      return identity ? copy(identity) : null
+    },
+    async listByUser (userId) {
+      return [...identities.values()].filter(i => i.userId === userId).map(copy)
+    }
+  }
+
+  const sessionStore: SessionStore = {
+    async create (input: NewSession) {
+      if (sessions.has(input.id)) throw new Error('duplicate session id')
+      const session: Session = {
+        ...copy(input),
+        previousTokenHash: null,
+        rotatedAt: null,
+        retiredTokenHashes: [],
+        lastUsedAt: input.createdAt,
+        revokedAt: null
+      }
+      sessions.set(session.id, session)
+      return copy(session)
+    },
+    async findById (id) {
+      const session = sessions.get(id)
+      return session ? copy(session) : null
+    },
+    async rotate (id: string, expectedHash: string, next: Rotation) {
+      const session = sessions.get(id)
+      if (!session || session.refreshTokenHash !== expectedHash || !isLive(session, next.at)) return null
+      const retired = session.previousTokenHash === null
+        ? session.retiredTokenHashes
+        : [session.previousTokenHash, ...session.retiredTokenHashes].slice(0, RETIRED_HASHES_KEPT)
+      const rotated: Session = {
+        ...session,
+        refreshTokenHash: next.refreshTokenHash,
+        previousTokenHash: session.refreshTokenHash,
+        retiredTokenHashes: retired,
+        rotatedAt: next.at,
+        lastUsedAt: next.at,
+        expiresAt: next.expiresAt < session.absoluteExpiresAt ? next.expiresAt : session.absoluteExpiresAt,
+        userAgent: next.userAgent,
+        ip: next.ip
+      }
+      sessions.set(id, rotated)
+      return copy(rotated)
+    },
+    async revoke (id, at) {
+      const session = sessions.get(id)
+      if (!session || session.revokedAt !== null) return false
+      session.revokedAt = at
+      return true
+    },
+    async revokeAllForUser (userId, at, exceptId) {
+      const revoked: string[] = []
+      for (const session of sessions.values()) {
+        if (session.userId === userId && session.id !== exceptId && session.revokedAt === null) {
+          session.revokedAt = at
+          revoked.push(session.id)
+        }
+      }
+      return revoked
+    },
+    async listLiveByUser (userId, now) {
+      return [...sessions.values()]
+        .filter(s => s.userId === userId && isLive(s, now))
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+        .map(copy)
+    }
+  }
+
+  const tokenStore: OneTimeTokenStore = {
+    async create (input: NewOneTimeToken) {
+      const token: OneTimeToken = { ...copy(input), consumedAt: null }
+      tokens.set(tokenKey(token.purpose, token.tokenHash), token)
+      return copy(token)
+    },
+    async consume (purpose, tokenHash, now) {
+      const token = tokens.get(tokenKey(purpose, tokenHash))
+      if (!token || token.consumedAt !== null || token.expiresAt <= now) return null
+      token.consumedAt = now
+      return copy(token)
+    },
+    async deleteForUser (userId, purpose) {
+      let count = 0
+      for (const [key, token] of tokens) {
+        if (token.userId === userId && (purpose === undefined || token.purpose === purpose)) {
+          tokens.delete(key)
+          count++
+        }
+      }
+      return count
+    }
+  }
+
+  return { kind: 'memory', users: userStore, identities: identityStore, sessions: sessionStore, oneTimeTokens: tokenStore, close: async () => {} }
+}

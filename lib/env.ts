@@ -1,0 +1,104 @@
+import { parseDuration } from './duration.ts'
+import { configError } from './errors.ts'
+import type { AuthOptions } from './options.ts'
+
+/** The environment as `process.env` or @fastify/env hands it over: strings, some unset. */
+export type Env = Readonly<Record<string, string | undefined>>
+
+const MS = 1
+
+/** Every variable `optionsFromEnv` reads, with its unit or kind, as the docs list them. */
+export const envVariables = {
+  JWT_SECRET: 'secret',
+  JWT_REFRESH_SECRET: 'secret',
+  DOMAIN_SERVER: 'url',
+  DOMAIN_CLIENT: 'url',
+  ALLOW_EMAIL_LOGIN: 'boolean',
+  ALLOW_REGISTRATION: 'boolean',
+  ALLOW_SOCIAL_LOGIN: 'boolean',
+  ALLOW_SOCIAL_REGISTRATION: 'boolean',
+  ALLOWED_EMAIL_DOMAINS: 'list',
+  SESSION_EXPIRY: 'duration',
+  REFRESH_TOKEN_EXPIRY: 'duration',
+  SESSION_MAX_AGE: 'duration',
+  REFRESH_REUSE_INTERVAL: 'duration',
+  MIN_PASSWORD_LENGTH: 'integer',
+  BCRYPT_ROUNDS: 'integer',
+  SESSION_COOKIE_SECURE: 'boolean',
+  APP_TITLE: 'text',
+  NODE_ENV: 'text'
+} as const
+
+export type EnvVariable = keyof typeof envVariables
+
+/**
+ * A JSON schema for @fastify/env covering the same variables. Every field is a string, so that
+ * parsing and its errors happen in one place: `optionsFromEnv`.
+ */
+export const envSchema: {
+  type: 'object'
+  properties: Record<EnvVariable, { type: 'string' }>
+} = {
+  type: 'object',
+  properties: Object.fromEntries(Object.keys(envVariables).map(name => [name, { type: 'string' }])) as Record<EnvVariable, { type: 'string' }>
+}
+
+/** Reads a variable; an empty one (`VAR=`, common in LibreChat's .env) counts as unset. */
+function read (env: Env, name: EnvVariable): string | undefined {
+  const value = Object.hasOwn(env, name) ? env[name] : undefined
+  return value === undefined || value.trim() === '' ? undefined : value.trim()
+}
+
+function bool (env: Env, name: EnvVariable): boolean | undefined {
+  const value = read(env, name)?.toLowerCase()
+  if (value === undefined) return undefined
+  if (value === 'true') return true
+  if (value === 'false') return false
+  throw configError(name, 'must be true or false')
+}
+
+function duration (env: Env, name: EnvVariable, unitMs: number): number | undefined {
+  const value = read(env, name)
+  if (value === undefined) return undefined
+  const ms = parseDuration(value, unitMs)
+  if (ms === null) throw configError(name, 'must be a duration such as 900000, 1000 * 60 * 15 or 15m')
+  return ms
+}
+
+function integer (env: Env, name: EnvVariable): number | undefined {
+  const value = read(env, name)
+  if (value === undefined) return undefined
+  if (!/^\d{1,9}$/.test(value)) throw configError(name, 'must be a whole number')
+  return Number(value)
+}
+
+/**
+ * Maps LibreChat's environment variables to plugin options. Synchronous, evaluates no code, and
+ * throws FST_LCAUTH_CONFIG_INVALID naming the variable for a value it cannot read. Unset variables are
+ * left out, so the plugin's defaults apply, and explicit options spread after it win.
+ */
+export function optionsFromEnv (env: Env): Partial<AuthOptions> {
+  const options: Partial<AuthOptions> = {}
+  const set = <K extends keyof AuthOptions>(key: K, value: AuthOptions[K] | undefined): void => {
+    if (value !== undefined) options[key] = value
+  }
+  set('jwtSecret', read(env, 'JWT_SECRET'))
+  set('jwtRefreshSecret', read(env, 'JWT_REFRESH_SECRET'))
+  set('domainServer', read(env, 'DOMAIN_SERVER'))
+  set('domainClient', read(env, 'DOMAIN_CLIENT'))
+  set('allowEmailLogin', bool(env, 'ALLOW_EMAIL_LOGIN'))
+  set('allowRegistration', bool(env, 'ALLOW_REGISTRATION'))
+  set('allowSocialLogin', bool(env, 'ALLOW_SOCIAL_LOGIN'))
+  set('allowSocialRegistration', bool(env, 'ALLOW_SOCIAL_REGISTRATION'))
+  set('allowedEmailDomains', read(env, 'ALLOWED_EMAIL_DOMAINS')?.split(',').map(d => d.trim()).filter(d => d !== ''))
+  set('sessionExpiry', duration(env, 'SESSION_EXPIRY', MS))
+  set('refreshTokenExpiry', duration(env, 'REFRESH_TOKEN_EXPIRY', MS))
+  set('sessionMaxAge', duration(env, 'SESSION_MAX_AGE', MS))
+  set('refreshReuseInterval', duration(env, 'REFRESH_REUSE_INTERVAL', MS))
+  set('minPasswordLength', integer(env, 'MIN_PASSWORD_LENGTH'))
+  set('bcryptRounds', integer(env, 'BCRYPT_ROUNDS'))
+  set('sessionCookieSecure', bool(env, 'SESSION_COOKIE_SECURE'))
+  set('appTitle', read(env, 'APP_TITLE'))
+  set('production', read(env, 'NODE_ENV') === 'production')
+  return options
+}

@@ -1,0 +1,76 @@
+import { EventEmitter } from 'node:events'
+
+/** Who did it and from where: attached to every event. */
+export interface EventContext {
+  ip: string | null
+  userAgent: string | null
+  requestId: string | null
+}
+
+interface Base extends EventContext {
+  /** When it happened (UTC). */
+  at: Date
+}
+
+export type LoginFailureReason = 'unknown_user' | 'no_password' | 'bad_password' | 'disabled' | 'email_login_disabled'
+
+/**
+ * Every security-relevant outcome, by type. `subject` is a keyed HMAC of an identifier (an email)
+ * when no user id can be named; no event ever carries a secret, a token or a password.
+ */
+export interface AuthEvents {
+  'register.success': Base & { userId: string, role: string }
+  'register.duplicate': Base & { userId: string }
+  'register.refused': Base & { subject: string | null, reason: 'disabled' | 'domain_not_allowed' | 'policy' | 'invalid' }
+  'login.success': Base & { userId: string, sessionId: string }
+  'login.failure': Base & { reason: LoginFailureReason, userId: string | null, subject: string | null }
+  'password.rehashed': Base & { userId: string }
+  'refresh.rotated': Base & { userId: string, sessionId: string }
+  'refresh.failure': Base & { reason: 'missing' | 'malformed' | 'unknown_session' | 'not_live' | 'token_mismatch' | 'user_gone' | 'user_disabled', userId: string | null, sessionId: string | null }
+  'refresh.race': Base & { userId: string, sessionId: string }
+  'refresh.reuse_detected': Base & { userId: string, sessionId: string }
+  'session.revoked': Base & { userId: string, sessionId: string, reason: 'logout' | 'login_replaced' | 'reuse' | 'user_state' }
+  'logout': Base & { userId: string | null, sessionId: string | null }
+  'access.denied': Base & { reason: 'missing' | 'invalid' | 'role', userId: string | null }
+}
+
+export type AuthEventName = keyof AuthEvents
+
+/** A typed emitter. A listener that throws is reported through `error` and never breaks a request. */
+export class AuthEventEmitter {
+  readonly #emitter = new EventEmitter()
+  readonly #onListenerError: (error: unknown, event: AuthEventName) => void
+
+  constructor (onListenerError: (error: unknown, event: AuthEventName) => void) {
+    this.#onListenerError = onListenerError
+  }
+
+  on<E extends AuthEventName> (event: E, listener: (payload: AuthEvents[E]) => void): this {
+    this.#emitter.on(event, listener)
+    return this
+  }
+
+  off<E extends AuthEventName> (event: E, listener: (payload: AuthEvents[E]) => void): this {
+    this.#emitter.off(event, listener)
+    return this
+  }
+
+  /** Any event, with its name: for audit logs. */
+  onAny (listener: (event: AuthEventName, payload: AuthEvents[AuthEventName]) => void): this {
+    this.#emitter.on('*', listener)
+    return this
+  }
+
+  emit<E extends AuthEventName> (event: E, payload: AuthEvents[E]): void {
+    for (const name of [event, '*'] as const) {
+      for (const listener of this.#emitter.listeners(name)) {
+        try {
+          if (name === '*') listener(event, payload)
+          else listener(payload)
+        } catch (error) {
+          this.#onListenerError(error, event)
+        }
+      }
+    }
+  }
+}

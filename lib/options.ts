@@ -1,0 +1,230 @@
+import { canonicalDomain } from './accounts/email.ts'
+import type { Clock } from './clock.ts'
+import { configError } from './errors.ts'
+import type { BanStore } from './ports/ban-store.ts'
+import type { Mailer } from './ports/mailer.ts'
+import type { Storage, User } from './ports/storage.ts'
+import type { PasswordHasher } from './passwords/hasher.ts'
+
+/** The plugin's options. Every field but the secrets and `domainServer` has a safe default. */
+export interface AuthOptions {
+  /** HMAC key of access tokens (`JWT_SECRET`). At least 32 bytes in production. */
+  jwtSecret: string
+  /** HMAC key of refresh-token hashes and event identifiers (`JWT_REFRESH_SECRET`). Must differ from `jwtSecret` in production. */
+  jwtRefreshSecret: string
+  /** Public origin of the API (`DOMAIN_SERVER`): the access tokens' `iss`, and an allowed request origin. */
+  domainServer: string
+  /** Public origin of the web client (`DOMAIN_CLIENT`); defaults to `domainServer`. */
+  domainClient?: string
+  /** `ALLOW_EMAIL_LOGIN`, default true. */
+  allowEmailLogin?: boolean
+  /** `ALLOW_REGISTRATION`, default true. */
+  allowRegistration?: boolean
+  /** `ALLOW_SOCIAL_LOGIN`, default false. */
+  allowSocialLogin?: boolean
+  /** `ALLOW_SOCIAL_REGISTRATION`, default false. */
+  allowSocialRegistration?: boolean
+  /** `ALLOWED_EMAIL_DOMAINS`: when set, only these email domains may register (exact match, case-insensitive). */
+  allowedEmailDomains?: readonly string[]
+  /** Access-token lifetime in ms (`SESSION_EXPIRY`), default 15 minutes. */
+  sessionExpiry?: number
+  /** Sliding refresh-token lifetime in ms (`REFRESH_TOKEN_EXPIRY`), default 7 days. */
+  refreshTokenExpiry?: number
+  /** Absolute session lifetime in ms (`SESSION_MAX_AGE`), default 30 days. */
+  sessionMaxAge?: number
+  /** How long the previous refresh token counts as a benign two-tab race, in ms (`REFRESH_REUSE_INTERVAL`), default 10 s. */
+  refreshReuseInterval?: number
+  /** `MIN_PASSWORD_LENGTH`, default 8 (at least 8 in production). */
+  minPasswordLength?: number
+  /** bcrypt cost (`BCRYPT_ROUNDS`), default 12 (at least 10 in production). */
+  bcryptRounds?: number
+  /** Secure refresh cookie (`SESSION_COOKIE_SECURE`); default: true when `domainServer` is https. */
+  sessionCookieSecure?: boolean
+  /** `APP_TITLE`, default `LibreChat`. */
+  appTitle?: string
+  /** Production mode turns the risky settings listed in docs/security.md into errors. Default: `NODE_ENV === 'production'`. */
+  production?: boolean
+  /** Where users and sessions live. Default: in memory (lost on restart; a warning says so). */
+  storage?: Storage
+  /** Sends mail; password reset and email verification need one. */
+  mailer?: Mailer
+  /** Where bans and violation scores live. Default: in memory. */
+  banStore?: BanStore
+  /** Replaces the bcrypt hasher (tests count its calls). */
+  hasher?: PasswordHasher
+  /** Extra access-token claims; they can never override the standard ones. */
+  accessTokenClaims?: (user: User) => Record<string, unknown>
+  /** Route prefixes: `auth` (default `/api/auth`) and `user` (default `/api/user`). */
+  routePrefixes?: { auth?: string, user?: string }
+  /** Body limit of the plugin's routes in bytes, default 16 KiB. */
+  bodyLimit?: number
+  /** Where services read the time. */
+  now?: Clock
+}
+
+/** Options after validation: every default applied. */
+export interface AuthConfig {
+  jwtSecret: string
+  jwtRefreshSecret: string
+  domainServer: string
+  domainClient: string
+  allowEmailLogin: boolean
+  allowRegistration: boolean
+  allowSocialLogin: boolean
+  allowSocialRegistration: boolean
+  allowedEmailDomains: readonly string[] | null
+  sessionExpiry: number
+  refreshTokenExpiry: number
+  sessionMaxAge: number
+  refreshReuseInterval: number
+  minPasswordLength: number
+  bcryptRounds: number
+  sessionCookieSecure: boolean
+  appTitle: string
+  production: boolean
+  authPrefix: string
+  userPrefix: string
+  bodyLimit: number
+}
+
+/** The two sample secrets printed in LibreChat's user guide: never acceptable in production. */
+export const SAMPLE_SECRETS: readonly string[] = [
+  '16f8c0ef4a5d391b26034086c628469d3f9f497f08163ab9b40137092f2909ef',
+  'eaa5191f2914e30b9387fd84e254e4ba6fc51b4654968a9b0803b456a54b8418'
+]
+
+const MIN_SECRET_BYTES = 32
+const DAY = 86_400_000
+
+export interface ResolvedOptions {
+  config: AuthConfig
+  /** Risky but allowed settings, to log at startup. */
+  warnings: string[]
+}
+
+/**
+ * Validates options and applies defaults. Throws FST_LCAUTH_CONFIG_INVALID naming the option at fault.
+ * Reads only the known fields, so a poisoned options object cannot smuggle anything in.
+ */
+export function resolveOptions (options: AuthOptions, defaultProduction: boolean): ResolvedOptions {
+  const warnings: string[] = []
+  const production = optionalBoolean(options, 'production') ?? defaultProduction
+  // In production a risky setting is an error; elsewhere a warning.
+  const risky = (option: string, problem: string): void => {
+    if (production) throw configError(option, `${problem} (refused when NODE_ENV=production)`)
+    warnings.push(`${option} ${problem}`)
+  }
+
+  const jwtSecret = requiredSecret(options, 'jwtSecret')
+  const jwtRefreshSecret = requiredSecret(options, 'jwtRefreshSecret')
+  for (const name of ['jwtSecret', 'jwtRefreshSecret'] as const) {
+    const secret = name === 'jwtSecret' ? jwtSecret : jwtRefreshSecret
+    if (Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES) risky(name, `is shorter than ${MIN_SECRET_BYTES} bytes`)
+    if (SAMPLE_SECRETS.includes(secret)) risky(name, 'is a sample value from the LibreChat guide')
+  }
+  if (jwtSecret === jwtRefreshSecret) risky('jwtRefreshSecret', 'must differ from jwtSecret')
+
+  const domainServer = origin(options, 'domainServer', true) as string
+  const domainClient = origin(options, 'domainClient', false) ?? domainServer
+
+  const minPasswordLength = integer(options, 'minPasswordLength', 8, 1, 128)
+  if (minPasswordLength < 8) risky('minPasswordLength', 'is below 8')
+  const bcryptRounds = integer(options, 'bcryptRounds', 12, 4, 31)
+  if (bcryptRounds < 10) risky('bcryptRounds', 'is below 10')
+
+  const sessionExpiry = integer(options, 'sessionExpiry', 15 * 60_000, 1000, 30 * DAY)
+  const sessionMaxAge = integer(options, 'sessionMaxAge', 30 * DAY, 60_000, 3650 * DAY)
+  const refreshTokenExpiry = integer(options, 'refreshTokenExpiry', 7 * DAY, 60_000, 3650 * DAY)
+  const refreshReuseInterval = integer(options, 'refreshReuseInterval', 10_000, 0, 5 * 60_000)
+  const sessionCookieSecure = optionalBoolean(options, 'sessionCookieSecure') ?? domainServer.startsWith('https:')
+  if (!sessionCookieSecure) warnings.push('sessionCookieSecure is false: the refresh cookie is sent over plain http')
+
+  const prefixes = options.routePrefixes ?? {}
+  return {
+    warnings,
+    config: {
+      jwtSecret,
+      jwtRefreshSecret,
+      domainServer,
+      domainClient,
+      allowEmailLogin: optionalBoolean(options, 'allowEmailLogin') ?? true,
+      allowRegistration: optionalBoolean(options, 'allowRegistration') ?? true,
+      allowSocialLogin: optionalBoolean(options, 'allowSocialLogin') ?? false,
+      allowSocialRegistration: optionalBoolean(options, 'allowSocialRegistration') ?? false,
+      allowedEmailDomains: emailDomains(options),
+      sessionExpiry,
+      refreshTokenExpiry,
+      sessionMaxAge,
+      refreshReuseInterval,
+      minPasswordLength,
+      bcryptRounds,
+      sessionCookieSecure,
+      appTitle: text(options, 'appTitle', 'LibreChat'),
+      production,
+      authPrefix: prefix(prefixes.auth, 'routePrefixes.auth', '/api/auth'),
+      userPrefix: prefix(prefixes.user, 'routePrefixes.user', '/api/user'),
+      bodyLimit: integer(options, 'bodyLimit', 16 * 1024, 1024, 1024 * 1024)
+    }
+  }
+}
+
+type Bag = Record<string, unknown>
+
+function field (options: AuthOptions, name: string): unknown {
+  return Object.hasOwn(options, name) ? (options as unknown as Bag)[name] : undefined
+}
+
+function requiredSecret (options: AuthOptions, name: string): string {
+  const value = field(options, name)
+  if (typeof value !== 'string' || value === '') throw configError(name, 'is required (a random string of at least 32 bytes)')
+  return value
+}
+
+function optionalBoolean (options: AuthOptions, name: string): boolean | undefined {
+  const value = field(options, name)
+  if (value === undefined) return undefined
+  if (typeof value !== 'boolean') throw configError(name, 'must be true or false')
+  return value
+}
+
+function integer (options: AuthOptions, name: string, fallback: number, min: number, max: number): number {
+  const value = field(options, name)
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw configError(name, `must be an integer from ${min} to ${max}`)
+  }
+  return value
+}
+
+function text (options: AuthOptions, name: string, fallback: string): string {
+  const value = field(options, name)
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || value.trim() === '') throw configError(name, 'must be a non-empty string')
+  return value
+}
+
+function origin (options: AuthOptions, name: string, required: boolean): string | undefined {
+  const value = field(options, name)
+  if (value === undefined && !required) return undefined
+  if (typeof value !== 'string' || !URL.canParse(value)) throw configError(name, 'must be an absolute http(s) URL such as https://chat.example.com')
+  const url = new URL(value)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw configError(name, 'must use http or https')
+  // Links are built as `${domain}/path`, so keep any path but drop a trailing slash.
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '')
+}
+
+function prefix (value: unknown, name: string, fallback: string): string {
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || !/^(\/[A-Za-z0-9._~-]+)+$/.test(value)) throw configError(name, 'must be a path such as /api/auth')
+  return value
+}
+
+function emailDomains (options: AuthOptions): readonly string[] | null {
+  const value = field(options, 'allowedEmailDomains')
+  if (value === undefined) return null
+  const domains = Array.isArray(value) ? value.map(d => typeof d === 'string' ? canonicalDomain(d.trim()) : null) : []
+  if (domains.length === 0 || domains.includes(null)) {
+    throw configError('allowedEmailDomains', 'must be a non-empty list of domains such as example.com')
+  }
+  return domains as string[]
+}

@@ -1,0 +1,162 @@
+/**
+ * The storage port: everything the auth system keeps. Adapters (memory, SQL, ...) implement it and
+ * must pass `test/conformance/` unchanged. Every method returns `null` for "not found" and never
+ * throws for it; a thrown error means the store itself failed.
+ */
+
+export type Role = 'USER' | 'ADMIN'
+
+export interface User {
+  id: string
+  /** Canonical form (lib/accounts/email.ts); unique. */
+  email: string
+  name: string
+  username: string | null
+  avatar: string | null
+  /** How the account was first created: `local`, `google`, ... */
+  provider: string
+  role: Role
+  emailVerified: boolean
+  /** Null for accounts without a password (social-only). */
+  passwordHash: string | null
+  disabledAt: Date | null
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface NewUser {
+  email: string
+  name: string
+  username: string | null
+  avatar?: string | null
+  provider: string
+  emailVerified: boolean
+  passwordHash: string | null
+  /** Omit to let the store decide: ADMIN for the very first user, USER otherwise (atomically). */
+  role?: Role
+  /** Imports keep their original id; otherwise the store generates one. */
+  id?: string
+}
+
+export type UserPatch = Partial<Pick<User, 'name' | 'username' | 'avatar' | 'role' | 'emailVerified' | 'passwordHash' | 'disabledAt'>>
+
+export interface UserStore {
+  /**
+   * Atomic: inserts the user unless the email is taken (then returns null). When `role` is omitted,
+   * the role is decided inside the same atomic step: of any number of concurrent first creations on
+   * an empty store, exactly one becomes ADMIN.
+   */
+  create(user: NewUser, now: Date): Promise<User | null>
+  findById(id: string): Promise<User | null>
+  /** `email` must already be canonical. */
+  findByEmail(email: string): Promise<User | null>
+  /** Returns the updated user, or null when it does not exist. */
+  update(id: string, patch: UserPatch, now: Date): Promise<User | null>
+  /** Deletes the user and, with them, their identities, sessions and one-time tokens. Idempotent. */
+  delete(id: string): Promise<void>
+}
+
+export interface Identity {
+  provider: string
+  /** The issuer for OpenID Connect providers; the provider name otherwise. */
+  issuer: string
+  subject: string
+  userId: string
+  email: string | null
+  emailVerified: boolean
+  createdAt: Date
+}
+
+export interface IdentityStore {
+  /** Atomic: null when (provider, issuer, subject) is already linked. */
+  create(identity: Identity): Promise<Identity | null>
+  find(provider: string, issuer: string, subject: string): Promise<Identity | null>
+  listByUser(userId: string): Promise<Identity[]>
+}
+
+export interface Session {
+  id: string
+  userId: string
+  refreshTokenHash: string
+  /** The token this one replaced, kept to tell a two-tab race from reuse. */
+  previousTokenHash: string | null
+  rotatedAt: Date | null
+  /** Earlier tokens of this session (newest first, at most 16): presenting one is reuse. */
+  retiredTokenHashes: string[]
+  createdAt: Date
+  lastUsedAt: Date
+  /** Sliding expiry. */
+  expiresAt: Date
+  /** Absolute cap; never moved by rotation. */
+  absoluteExpiresAt: Date
+  userAgent: string | null
+  ip: string | null
+  revokedAt: Date | null
+}
+
+export type NewSession = Pick<Session, 'id' | 'userId' | 'refreshTokenHash' | 'createdAt' | 'expiresAt' | 'absoluteExpiresAt' | 'userAgent' | 'ip'>
+
+export interface Rotation {
+  refreshTokenHash: string
+  at: Date
+  expiresAt: Date
+  userAgent: string | null
+  ip: string | null
+}
+
+export const RETIRED_HASHES_KEPT = 16
+
+export interface SessionStore {
+  /** Session ids are random; a duplicate id is a store error. */
+  create(session: NewSession): Promise<Session>
+  findById(id: string): Promise<Session | null>
+  /**
+   * Atomic compare-and-swap: only if `expectedHash` is still the current token AND the session is live
+   * at `next.at` (not revoked, neither expiry passed), replaces it with `next.refreshTokenHash`, moves
+   * the old hash to `previousTokenHash` and the one before into `retiredTokenHashes`.
+   * Of N concurrent calls with the same `expectedHash`, exactly one returns the updated session; the rest null.
+   */
+  rotate(id: string, expectedHash: string, next: Rotation): Promise<Session | null>
+  /** Marks the session revoked (keeps the first revocation time). Idempotent; false when there was nothing live to revoke. */
+  revoke(id: string, at: Date): Promise<boolean>
+  /** Revokes every live session of the user except `exceptId`; returns the ids it revoked. */
+  revokeAllForUser(userId: string, at: Date, exceptId?: string): Promise<string[]>
+  /** Live sessions of the user at `now`, newest first. */
+  listLiveByUser(userId: string, now: Date): Promise<Session[]>
+}
+
+export type OneTimeTokenPurpose = 'password_reset' | 'email_verification' | 'invite'
+
+export interface OneTimeToken {
+  purpose: OneTimeTokenPurpose
+  tokenHash: string
+  userId: string | null
+  email: string
+  expiresAt: Date
+  createdAt: Date
+  consumedAt: Date | null
+}
+
+export type NewOneTimeToken = Omit<OneTimeToken, 'consumedAt'>
+
+export interface OneTimeTokenStore {
+  create(token: NewOneTimeToken): Promise<OneTimeToken>
+  /**
+   * Atomic: marks the unexpired, unconsumed token with this purpose and hash consumed and returns it.
+   * Of N concurrent consumers exactly one gets the token; the rest (and any later caller) get null.
+   */
+  consume(purpose: OneTimeTokenPurpose, tokenHash: string, now: Date): Promise<OneTimeToken | null>
+  /** Deletes the user's tokens of one purpose (all purposes when omitted); returns how many. */
+  deleteForUser(userId: string, purpose?: OneTimeTokenPurpose): Promise<number>
+}
+
+export interface Storage {
+  users: UserStore
+  identities: IdentityStore
+  sessions: SessionStore
+  oneTimeTokens: OneTimeTokenStore
+  /** A short name for logs and warnings (`memory`, `sqlite`, ...). */
+  readonly kind: string
+  /** Releases connections; the plugin calls it on close when it opened the storage. */
+  close(): Promise<void>
+}

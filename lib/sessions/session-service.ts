@@ -1,0 +1,138 @@
+import type { Clock } from '../clock.ts'
+import type { RequestContext } from '../context.ts'
+import { randomId } from '../crypto/random.ts'
+import type { AuthEventEmitter } from '../events.ts'
+import type { Session, Storage, User } from '../ports/storage.ts'
+import { newRefreshToken, refreshTokenHash, sessionIdOf } from './refresh-token.ts'
+
+export interface SessionPolicy {
+  /** Sliding lifetime of a refresh token, ms. */
+  refreshTokenExpiry: number
+  /** Absolute lifetime of a session, ms. */
+  sessionMaxAge: number
+  /** How long the previous token counts as a benign race, ms. */
+  refreshReuseInterval: number
+  /** Key of the stored refresh-token hashes. */
+  refreshKey: string
+}
+
+export interface IssuedSession {
+  session: Session
+  refreshToken: string
+  user: User
+}
+
+export type RefreshOutcome =
+  | ({ kind: 'rotated' } & IssuedSession)
+  | { kind: 'invalid' }
+  | { kind: 'race' }
+  | { kind: 'reused' }
+
+export interface SessionService {
+  /** Starts a new session for a user who just proved who they are. A live session presented with the login is ended (no fixation). */
+  start(user: User, context: RequestContext, presentedToken: string | null): Promise<IssuedSession>
+  /**
+   * Rotates a refresh token. The previous token inside the reuse interval is a benign race (nothing
+   * revoked); any other token this session issued before is reuse and ends the session; a token it
+   * never issued is merely invalid, so knowing a session id is not enough to end someone's session.
+   */
+  refresh(presented: string | null, context: RequestContext): Promise<RefreshOutcome>
+  /**
+   * Ends the session the refresh cookie opens or, failing that, the session named by a validly
+   * signed access token (`bearerSessionId`, expired or not). Returns what it ended, if anything.
+   */
+  logout(presentedToken: string | null, bearerSessionId: string | null, context: RequestContext): Promise<Session | null>
+}
+
+const later = (a: Date, b: Date): Date => (a < b ? a : b)
+
+/** Creates, rotates and ends refresh sessions. Knows nothing of HTTP or cookies. */
+export function sessionService (deps: { storage: Storage, now: Clock, events: AuthEventEmitter, policy: SessionPolicy }): SessionService {
+  const { storage, now, events, policy } = deps
+  const hashOf = (token: string): string => refreshTokenHash(token, policy.refreshKey)
+
+  /** The session a presented token currently opens, or null. */
+  async function liveSessionOf (token: string | null): Promise<Session | null> {
+    const id = token === null ? null : sessionIdOf(token)
+    if (id === null || token === null) return null
+    const session = await storage.sessions.findById(id)
+    const at = now()
+    const live = session !== null && session.revokedAt === null && session.expiresAt > at && session.absoluteExpiresAt > at
+    return live && session.refreshTokenHash === hashOf(token) ? session : null
+  }
+
+  async function revoke (session: Session, reason: 'logout' | 'login_replaced' | 'reuse' | 'user_state', context: RequestContext): Promise<void> {
+    if (await storage.sessions.revoke(session.id, now())) {
+      events.emit('session.revoked', { ...context, at: now(), userId: session.userId, sessionId: session.id, reason })
+    }
+  }
+
+  return {
+    async start (user: User, context: RequestContext, presentedToken: string | null): Promise<IssuedSession> {
+      const previous = await liveSessionOf(presentedToken)
+      if (previous) await revoke(previous, 'login_replaced', context)
+      const at = now()
+      const id = randomId()
+      const refreshToken = newRefreshToken(id)
+      const absoluteExpiresAt = new Date(at.getTime() + policy.sessionMaxAge)
+      const session = await storage.sessions.create({
+        id,
+        userId: user.id,
+        refreshTokenHash: hashOf(refreshToken),
+        createdAt: at,
+        expiresAt: later(new Date(at.getTime() + policy.refreshTokenExpiry), absoluteExpiresAt),
+        absoluteExpiresAt,
+        userAgent: context.userAgent,
+        ip: context.ip
+      })
+      return { session, refreshToken, user }
+    },
+
+    async refresh (presented: string | null, context: RequestContext): Promise<RefreshOutcome> {
+      const fail = (reason: 'missing' | 'malformed' | 'unknown_session' | 'not_live' | 'token_mismatch' | 'user_gone' | 'user_disabled', session: Session | null): RefreshOutcome => {
+        events.emit('refresh.failure', { ...context, at: now(), reason, userId: session?.userId ?? null, sessionId: session?.id ?? null })
+        return { kind: 'invalid' }
+      }
+      if (presented === null) return fail('missing', null)
+      const id = sessionIdOf(presented)
+      if (id === null) return fail('malformed', null)
+      const hash = hashOf(presented)
+      const at = now()
+      const rotation = { refreshTokenHash: '', at, expiresAt: new Date(at.getTime() + policy.refreshTokenExpiry), userAgent: context.userAgent, ip: context.ip }
+      const refreshToken = newRefreshToken(id)
+      rotation.refreshTokenHash = hashOf(refreshToken)
+      const rotated = await storage.sessions.rotate(id, hash, rotation)
+      if (rotated) {
+        const user = await storage.users.findById(rotated.userId)
+        if (user === null || user.disabledAt !== null) {
+          await revoke(rotated, 'user_state', context)
+          return fail(user === null ? 'user_gone' : 'user_disabled', rotated)
+        }
+        events.emit('refresh.rotated', { ...context, at, userId: user.id, sessionId: id })
+        return { kind: 'rotated', session: rotated, refreshToken, user }
+      }
+      // The swap lost: find out why from the session as it is now.
+      const session = await storage.sessions.findById(id)
+      if (session === null) return fail('unknown_session', null)
+      if (session.revokedAt !== null || session.expiresAt <= at || session.absoluteExpiresAt <= at) return fail('not_live', session)
+      if (session.previousTokenHash === hash && session.rotatedAt !== null && at.getTime() - session.rotatedAt.getTime() <= policy.refreshReuseInterval) {
+        events.emit('refresh.race', { ...context, at, userId: session.userId, sessionId: id })
+        return { kind: 'race' }
+      }
+      if (session.previousTokenHash === hash || session.retiredTokenHashes.includes(hash)) {
+        await revoke(session, 'reuse', context)
+        events.emit('refresh.reuse_detected', { ...context, at, userId: session.userId, sessionId: id })
+        return { kind: 'reused' }
+      }
+      return fail('token_mismatch', session)
+    },
+
+    async logout (presentedToken: string | null, bearerSessionId: string | null, context: RequestContext): Promise<Session | null> {
+      let session = await liveSessionOf(presentedToken)
+      if (session === null && bearerSessionId !== null) session = await storage.sessions.findById(bearerSessionId)
+      if (session !== null) await revoke(session, 'logout', context)
+      events.emit('logout', { ...context, at: now(), userId: session?.userId ?? null, sessionId: session?.id ?? null })
+      return session
+    }
+  }
+}

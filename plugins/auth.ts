@@ -1,0 +1,118 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { accountService } from '../lib/accounts/account-service.ts'
+import { publicUser } from '../lib/accounts/public-user.ts'
+import { systemClock } from '../lib/clock.ts'
+import { deriveKey } from '../lib/crypto/keys.ts'
+import { memoryStorage } from '../lib/adapters/memory/storage.ts'
+import { errors } from '../lib/errors.ts'
+import { AuthEventEmitter } from '../lib/events.ts'
+import { type AuthOptions, resolveOptions } from '../lib/options.ts'
+import { bcryptHasher } from '../lib/passwords/hasher.ts'
+import type { Role } from '../lib/ports/storage.ts'
+import { accessTokenClaims, accessTokenVerifier } from '../lib/sessions/access-token.ts'
+import { sessionService } from '../lib/sessions/session-service.ts'
+import { bearerToken } from './http/bearer.ts'
+import { contextOf } from './http/context.ts'
+import { crossSiteGuard } from './http/cross-site.ts'
+import { refreshCookie } from './http/refresh-cookie.ts'
+import { authScope } from './scope.ts'
+import type { AuthHook, LcAuth } from './types.ts'
+
+async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Promise<void> {
+  // The one place the plugin looks at the environment: the default of the `production` option.
+  // eslint-disable-next-line no-restricted-syntax
+  const { config, warnings } = resolveOptions(options, process.env.NODE_ENV === 'production')
+  const now = options.now ?? systemClock
+  const storage = options.storage ?? memoryStorage()
+  if (options.storage === undefined) warnings.push('storage is in memory: every account and session is lost when the process ends')
+  for (const warning of warnings) fastify.log.warn({ event: 'lcauth.config_warning' }, warning)
+
+  const events = new AuthEventEmitter((err, event) => fastify.log.error({ err, event }, 'librechat-auth event listener failed'))
+  const hasher = options.hasher ?? bcryptHasher({ rounds: config.bcryptRounds })
+  const sessions = sessionService({
+    storage,
+    now,
+    events,
+    policy: {
+      refreshTokenExpiry: config.refreshTokenExpiry,
+      sessionMaxAge: config.sessionMaxAge,
+      refreshReuseInterval: config.refreshReuseInterval,
+      refreshKey: config.jwtRefreshSecret
+    }
+  })
+  const accounts = accountService({
+    storage,
+    hasher,
+    sessions,
+    events,
+    now,
+    policy: {
+      allowRegistration: config.allowRegistration,
+      allowEmailLogin: config.allowEmailLogin,
+      allowedEmailDomains: config.allowedEmailDomains,
+      minPasswordLength: config.minPasswordLength,
+      identifierKey: deriveKey(config.jwtRefreshSecret, 'event identifiers')
+    }
+  })
+  const verifyAccess = accessTokenVerifier({ secret: config.jwtSecret, issuer: config.domainServer, now })
+
+  const authenticate: AuthHook = async (request) => {
+    const token = bearerToken(request)
+    const verified = token === null ? null : verifyAccess(token)
+    if (verified === null || verified.expired) {
+      denied(request, token === null ? 'missing' : 'invalid', null)
+      throw new errors.FST_LCAUTH_UNAUTHORIZED()
+    }
+    const { claims } = verified
+    request.authUser = { id: claims.sub, sessionId: claims.sid, email: claims.email, username: claims.username, role: claims.role, provider: claims.provider }
+  }
+  const denied = (request: FastifyRequest, reason: 'missing' | 'invalid' | 'role', userId: string | null): void => {
+    events.emit('access.denied', { ...contextOf(request), at: now(), reason, userId })
+  }
+  const requireRole = (role: Role): AuthHook => async (request, reply) => {
+    if (request.authUser === null) await authenticate(request, reply)
+    const user = request.authUser as { id: string, role: Role }
+    if (user.role !== role) {
+      denied(request, 'role', user.id)
+      throw new errors.FST_LCAUTH_FORBIDDEN()
+    }
+  }
+
+  const { jwtSecret: _jwt, jwtRefreshSecret: _refresh, ...publicConfig } = config
+  const lcauth: LcAuth = { authenticate, requireRole, accounts, sessions, events, storage, config: Object.freeze(publicConfig) }
+  fastify.decorate('lcauth', lcauth)
+  fastify.decorateRequest('authUser', null)
+
+  const cookie = refreshCookie(config.sessionCookieSecure)
+  const extraClaims = options.accessTokenClaims
+  await fastify.register(authScope, {
+    deps: {
+      config,
+      storage,
+      accounts,
+      sessions,
+      now,
+      cookie,
+      authenticate,
+      verifyAccess,
+      mailer: options.mailer ?? null,
+      sameSite: crossSiteGuard([config.domainClient, config.domainServer])
+    },
+    issue: sign => async (reply, issued) => {
+      const at = now()
+      const claims = accessTokenClaims(issued.user, issued.session.id, config.domainServer, at.getTime(), config.sessionExpiry, extraClaims ? extraClaims(issued.user) : {})
+      const expiresAt = issued.session.expiresAt < issued.session.absoluteExpiresAt ? issued.session.expiresAt : issued.session.absoluteExpiresAt
+      cookie.set(reply, issued.refreshToken, expiresAt, at)
+      return { token: sign(claims), user: publicUser(issued.user) }
+    }
+  })
+
+  // Close only what the plugin opened itself; a storage the host passed in is the host's to close.
+  fastify.addHook('onClose', async () => {
+    if (options.storage === undefined) await storage.close()
+  })
+}
+
+/** The root plugin: `fastify.register(authPlugin, options)`. */
+export const lcauthPlugin: FastifyPluginAsync<AuthOptions> = fp(authPlugin, { name: 'librechat-auth', fastify: '5.x' })

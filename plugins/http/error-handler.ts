@@ -1,0 +1,46 @@
+import { STATUS_CODES } from 'node:http'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { errors } from '../../lib/errors.ts'
+
+/** Fastify's error shape: what every error response of the plugin looks like. */
+export interface ErrorBody {
+  statusCode: number
+  code: string
+  error: string
+  message: string
+}
+
+// Fastify's own early errors (before a handler runs) and what we answer instead.
+const early: Record<string, () => FastifyError> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => new errors.FST_LCAUTH_UNSUPPORTED_MEDIA_TYPE(),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new errors.FST_LCAUTH_BAD_REQUEST(),
+  FST_ERR_CTP_BODY_TOO_LARGE: () => new errors.FST_LCAUTH_BODY_TOO_LARGE(),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => new errors.FST_LCAUTH_INVALID_JSON(),
+  FST_ERR_CTP_INVALID_JSON_BODY: () => new errors.FST_LCAUTH_INVALID_JSON()
+}
+
+/**
+ * The plugin scope's error handler: our own errors go out as they are; Fastify's early errors and
+ * validation errors become FST_LCAUTH_* codes; anything unexpected is logged and answered with a
+ * generic 500 that carries no detail.
+ */
+export function authErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): ErrorBody {
+  const mapped = mapError(error)
+  const statusCode = mapped.statusCode ?? 500
+  if (statusCode >= 500) request.log.error({ err: error }, 'librechat-auth request failed')
+  void reply.code(statusCode)
+  return { statusCode, code: mapped.code, error: STATUS_CODES[statusCode] ?? 'Error', message: mapped.message }
+}
+
+function mapError (error: FastifyError): FastifyError {
+  if (typeof error.code === 'string' && error.code.startsWith('FST_LCAUTH_')) return error
+  if (error.validation) return new errors.FST_LCAUTH_VALIDATION(error.message)
+  const known = typeof error.code === 'string' ? early[error.code] : undefined
+  if (known) return known()
+  // JSON.parse failures and prototype-poisoning refusals from the body parser.
+  if (error instanceof SyntaxError || error.statusCode === 400) return new errors.FST_LCAUTH_INVALID_JSON()
+  if (error.statusCode === 413) return new errors.FST_LCAUTH_BODY_TOO_LARGE()
+  if (error.statusCode === 415) return new errors.FST_LCAUTH_UNSUPPORTED_MEDIA_TYPE()
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return new errors.FST_LCAUTH_BAD_REQUEST()
+  return new errors.FST_LCAUTH_INTERNAL()
+}

@@ -1,0 +1,32 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { AccountService } from '../lib/accounts/account-service.ts'
+import type { AuthEventEmitter } from '../lib/events.ts'
+import type { AuthConfig } from '../lib/options.ts'
+import type { Role, Storage } from '../lib/ports/storage.ts'
+import type { SessionService } from '../lib/sessions/session-service.ts'
+
+/** Who made an authenticated request, as its access token says. */
+export interface AuthUser {
+  id: string
+  sessionId: string
+  email: string
+  username: string | null
+  role: Role
+  provider: string
+}
+
+export type AuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+
+/** `fastify.lcauth`: the plugin's hooks and services. */
+export interface LcAuth {
+  /** preHandler: 401 unless the request carries a valid access token; sets `request.authUser`. */
+  authenticate: AuthHook
+  /** preHandler: authenticates if needed, then 403 unless the user has `role`. */
+  requireRole(role: Role): AuthHook
+  accounts: AccountService
+  sessions: SessionService
+  events: AuthEventEmitter
+  storage: Storage
+  /** The validated configuration, secrets left out. */
+  config: Readonly<Omit<AuthConfig, 'jwtSecret' | 'jwtRefreshSecret'>>
+}

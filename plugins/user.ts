@@ -1,0 +1,63 @@
+import type { FastifyInstance } from 'fastify'
+import { publicUser } from '../lib/accounts/public-user.ts'
+import { errors } from '../lib/errors.ts'
+import type { RouteDeps } from './route-deps.ts'
+import { publicUserSchema } from './schemas.ts'
+
+const configResponse = {
+  200: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      emailLoginEnabled: { type: 'boolean' },
+      registrationEnabled: { type: 'boolean' },
+      socialLoginEnabled: { type: 'boolean' },
+      emailEnabled: { type: 'boolean' },
+      passwordResetEnabled: { type: 'boolean' },
+      socialLogins: { type: 'array', items: { type: 'string' } },
+      googleLoginEnabled: { type: 'boolean' },
+      githubLoginEnabled: { type: 'boolean' },
+      discordLoginEnabled: { type: 'boolean' },
+      facebookLoginEnabled: { type: 'boolean' },
+      openidLoginEnabled: { type: 'boolean' },
+      openidLabel: { type: 'string' },
+      openidImageUrl: { type: 'string' },
+      serverDomain: { type: 'string' },
+      minPasswordLength: { type: 'integer' }
+    }
+  }
+} as const
+
+/** GET the current user, and the public configuration a login page needs. */
+export async function userRoutes (fastify: FastifyInstance, deps: RouteDeps): Promise<void> {
+  const { config } = deps
+
+  fastify.get(config.userPrefix, {
+    schema: { response: { 200: publicUserSchema } },
+    preHandler: deps.authenticate
+  }, async (request) => {
+    const user = await deps.storage.users.findById((request.authUser as { id: string }).id)
+    if (user === null || user.disabledAt !== null) throw new errors.FST_LCAUTH_UNAUTHORIZED()
+    return publicUser(user)
+  })
+
+  // LibreChat's field names, so its login page can read them as they are.
+  const publicConfig = {
+    emailLoginEnabled: config.allowEmailLogin,
+    registrationEnabled: config.allowRegistration,
+    socialLoginEnabled: config.allowSocialLogin,
+    emailEnabled: deps.mailer !== null,
+    passwordResetEnabled: false,
+    socialLogins: [],
+    googleLoginEnabled: false,
+    githubLoginEnabled: false,
+    discordLoginEnabled: false,
+    facebookLoginEnabled: false,
+    openidLoginEnabled: false,
+    openidLabel: 'Login with OpenID',
+    openidImageUrl: '',
+    serverDomain: config.domainServer,
+    minPasswordLength: config.minPasswordLength
+  }
+  fastify.get(`${config.authPrefix}/config`, { schema: { response: configResponse } }, async () => publicConfig)
+}
