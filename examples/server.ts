@@ -1,0 +1,90 @@
+/**
+ * A small host app: the plugin configured from the environment, a protected demo route, structured
+ * logs with secrets redacted. Run it with `npm run example`.
+ * In your own app, import from 'librechat-auth' instead of '../index.ts'.
+ */
+import { randomBytes } from 'node:crypto'
+import fastifyEnv from '@fastify/env'
+import Fastify, { type FastifyInstance } from 'fastify'
+import authPlugin, { envSchema, optionsFromEnv, type AuthOptions } from '../index.ts'
+
+type Env = Record<string, string | undefined>
+
+/** The plugin's variables plus the ones only this server reads; every field a string. */
+const exampleEnvSchema = {
+  type: 'object',
+  properties: {
+    ...envSchema.properties,
+    PORT: { type: 'string', default: '3080' },
+    HOST: { type: 'string', default: '127.0.0.1' },
+    LOG_LEVEL: { type: 'string', default: 'info' },
+    DATABASE_URL: { type: 'string' }
+  }
+}
+
+export async function buildExampleServer (env: Env): Promise<{ app: FastifyInstance, port: number, host: string }> {
+  const app = Fastify({
+    logger: {
+      level: env.LOG_LEVEL ?? 'info',
+      // Headers are not logged by default; if a serializer ever adds them, these stay hidden.
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', '*.token', '*.refreshToken', '*.confirm_password'],
+        censor: '[redacted]'
+      }
+    },
+    bodyLimit: 1024 * 1024
+  })
+  await app.register(fastifyEnv, { schema: exampleEnvSchema, data: env, dotenv: false })
+  const config = app.getEnvs<Env>()
+
+  const port = Number(config.PORT)
+  const host = config.HOST as string
+  const options: Partial<AuthOptions> = optionsFromEnv(config)
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  options.domainServer ??= origin
+  options.domainClient ??= options.domainServer
+  if (config.DATABASE_URL !== undefined && config.DATABASE_URL !== '') {
+    app.log.warn('DATABASE_URL is set, but this release serves only in-memory storage: using memory, nothing will persist')
+  }
+  if (options.production !== true) {
+    for (const key of ['jwtSecret', 'jwtRefreshSecret'] as const) {
+      if (options[key] === undefined) {
+        options[key] = randomBytes(32).toString('hex')
+        app.log.warn(`${key === 'jwtSecret' ? 'JWT_SECRET' : 'JWT_REFRESH_SECRET'} is not set: using a random development secret (sessions end when the server restarts)`)
+      }
+    }
+  }
+  await app.register(authPlugin, options as AuthOptions)
+  // An audit trail: every security event as one structured log line (events never carry secrets).
+  app.lcauth.events.onAny((event, payload) => app.log.info({ event, ...payload }, 'auth event'))
+
+  app.get('/api/demo/protected', { preHandler: app.lcauth.authenticate }, async (request) => ({
+    message: `Hello, ${request.authUser?.email ?? 'nobody'}.`,
+    user: request.authUser
+  }))
+  app.get('/api/demo/admin', { preHandler: app.lcauth.requireRole('ADMIN') }, async () => ({ message: 'Only admins see this.' }))
+  app.get('/health', async () => ({ status: 'ok' }))
+  return { app, port, host }
+}
+
+async function main (): Promise<void> {
+  let server: Awaited<ReturnType<typeof buildExampleServer>>
+  try {
+    server = await buildExampleServer(process.env)
+  } catch (error) {
+    // A configuration mistake is the operator's to fix: say what it is, without a stack trace.
+    const message = error instanceof Error ? error.message : String(error)
+    process.stderr.write(`librechat-auth example: ${message}\n`)
+    process.exit(1)
+  }
+  const { app, port, host } = server
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      app.log.info({ signal }, 'shutting down')
+      app.close().then(() => process.exit(0), () => process.exit(1))
+    })
+  }
+  await app.listen({ port, host })
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main()

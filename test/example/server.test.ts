@@ -1,0 +1,80 @@
+import t from 'tap'
+import { failingExample, startExample } from '../helpers/example.ts'
+
+const alice = { name: 'Alice Liddell', email: 'alice@example.com', password: 'correct horse battery', confirm_password: 'correct horse battery' }
+
+async function post (url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? null : JSON.stringify(body)
+  })
+}
+
+const cookieOf = (response: Response): string => (response.headers.get('set-cookie') ?? '').split(';')[0] as string
+
+t.test('the README walkthrough works against the example server', async t => {
+  const server = await startExample({ NODE_ENV: 'development' })
+  t.teardown(server.stop)
+  t.equal((await post(`${server.url}/api/auth/register`, alice)).status, 200)
+  const login = await post(`${server.url}/api/auth/login`, { email: alice.email, password: alice.password })
+  t.equal(login.status, 200)
+  const { token } = await login.json() as { token: string }
+  const cookie = cookieOf(login)
+  t.match(cookie, /^refreshToken=/)
+
+  const protectedRoute = await fetch(`${server.url}/api/demo/protected`, { headers: { authorization: `Bearer ${token}` } })
+  t.equal(protectedRoute.status, 200)
+  t.match(await protectedRoute.json(), { user: { email: alice.email, role: 'ADMIN' } })
+  t.equal((await fetch(`${server.url}/api/demo/admin`, { headers: { authorization: `Bearer ${token}` } })).status, 200)
+  t.equal((await fetch(`${server.url}/api/demo/protected`)).status, 401)
+
+  const refreshed = await post(`${server.url}/api/auth/refresh`, undefined, { cookie })
+  t.equal(refreshed.status, 200)
+  const newCookie = cookieOf(refreshed)
+  t.not(newCookie, cookie)
+  t.equal((await post(`${server.url}/api/auth/refresh`, undefined, { cookie: newCookie })).status, 200)
+
+  const logout = await post(`${server.url}/api/auth/logout`, undefined, { cookie })
+  t.equal(logout.status, 200)
+  t.match(logout.headers.get('set-cookie'), /Max-Age=0/)
+
+  t.match(server.output(), /JWT_SECRET is not set: using a random development secret/)
+  t.match(server.output(), /"event":"login.success"/)
+  t.notMatch(server.output(), new RegExp(alice.password))
+  t.notMatch(server.output(), new RegExp(token))
+})
+
+t.test('variables configure the running server', async t => {
+  const server = await startExample({
+    ALLOW_REGISTRATION: 'false',
+    MIN_PASSWORD_LENGTH: '12',
+    SESSION_EXPIRY: '1000 * 60',
+    DOMAIN_SERVER: 'https://api.example.com',
+    JWT_SECRET: 'example-test-access-secret-0123456789abcdef',
+    JWT_REFRESH_SECRET: 'example-test-refresh-secret-0123456789abcdef',
+    DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
+    APP_TITLE: 'Test Chat'
+  })
+  t.teardown(server.stop)
+  const refused = await post(`${server.url}/api/auth/register`, alice)
+  t.equal(refused.status, 403)
+  t.match(await refused.json(), { code: 'FST_LCAUTH_REGISTRATION_DISABLED' })
+  const config = await (await fetch(`${server.url}/api/auth/config`)).json()
+  t.match(config, { registrationEnabled: false, minPasswordLength: 12, serverDomain: 'https://api.example.com' })
+  t.match(server.output(), /DATABASE_URL is set, but this release serves only in-memory storage/)
+  t.notMatch(server.output(), /random development secret/)
+})
+
+t.test('a bad variable stops the server with a message naming it', async t => {
+  const { code, output } = await failingExample({ ALLOW_REGISTRATION: 'maybe' })
+  t.equal(code, 1)
+  t.match(output, /ALLOW_REGISTRATION must be true or false/)
+  t.notMatch(output, /\n\s+at /, 'no stack trace')
+})
+
+t.test('production without secrets refuses to start', async t => {
+  const { code, output } = await failingExample({ NODE_ENV: 'production' })
+  t.equal(code, 1)
+  t.match(output, /jwtSecret is required/)
+})

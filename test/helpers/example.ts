@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+
+const root = new URL('../../', import.meta.url).pathname
+
+/** A free loopback port, found by binding and releasing it. */
+export async function freePort (): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+export interface RunningExample {
+  url: string
+  output: () => string
+  stop: () => Promise<void>
+}
+
+/**
+ * Starts the example server the way a user does (`npm run example`, i.e. tsx), configured only
+ * through environment variables: the given ones plus PATH, nothing inherited from the test process.
+ */
+export async function startExample (env: Record<string, string>): Promise<RunningExample> {
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/server.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const exited = once(child, 'exit')
+  const deadline = Date.now() + 30_000
+  while (!output.includes('Server listening')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`example did not start:\n${output}`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM')
+      await exited
+    }
+  }
+}
+
+/** Runs the example expecting it to refuse to start; returns its exit code and output. */
+export async function failingExample (env: Record<string, string>): Promise<{ code: number | null, output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/server.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', PORT: String(await freePort()), HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+  const [code] = await once(child, 'exit') as [number | null]
+  clearTimeout(timer)
+  return { code, output }
+}
