@@ -117,9 +117,9 @@ export interface SessionStore {
    * Of N concurrent calls with the same `expectedHash`, exactly one returns the updated session; the rest null.
    */
   rotate(id: string, expectedHash: string, next: Rotation): Promise<Session | null>
-  /** Marks the session revoked (keeps the first revocation time). Idempotent; false when there was nothing live to revoke. */
+  /** Marks the session revoked (keeps the first revocation time). Idempotent; false when it does not exist or was already revoked. */
   revoke(id: string, at: Date): Promise<boolean>
-  /** Revokes every live session of the user except `exceptId`; returns the ids it revoked. */
+  /** Revokes every not yet revoked session of the user except `exceptId`; returns the ids it revoked. */
   revokeAllForUser(userId: string, at: Date, exceptId?: string): Promise<string[]>
   /** Live sessions of the user at `now`, newest first. */
   listLiveByUser(userId: string, now: Date): Promise<Session[]>

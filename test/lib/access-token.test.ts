@@ -9,7 +9,7 @@ const user: User = {
   id: 'u1', email: 'a@example.com', name: 'Alice', username: 'alice', avatar: null, provider: 'local', role: 'USER',
   emailVerified: true, passwordHash: null, disabledAt: null, createdAt: new Date(0), updatedAt: new Date(0)
 }
-const sign = createSigner({ key: secret, algorithm: 'HS256', header: { typ: 'at+jwt' } })
+const sign = createSigner({ key: secret, algorithm: 'HS256', header: { alg: 'HS256', typ: 'at+jwt' } })
 
 t.test('standard claims win over extras; extras stay plain data', async t => {
   const claims = accessTokenClaims(user, 's1', issuer, 1_000_000, 900_000, JSON.parse('{"role":"ADMIN","tenant":"t1","__proto__":{"x":1}}'))

@@ -1,6 +1,6 @@
 import type { Ban, BanStore, BanSubject } from '../../ports/ban-store.ts'
 
-const keyOf = (subject: BanSubject): string => `${subject.kind}:${subject.id}`
+const keyOf = (subject: BanSubject): string => JSON.stringify([subject.kind, subject.id])
 
 /** Bans and scores in this process only: they reset on restart and are not shared between instances. */
 export function memoryBanStore (): BanStore {
@@ -26,7 +26,7 @@ export function memoryBanStore (): BanStore {
       return [...bans.values()].filter(b => b.expiresAt > now).map(b => structuredClone(b))
     },
     async addViolation (subject, type, score, ttlMs, now) {
-      const key = `${keyOf(subject)}:${type}`
+      const key = JSON.stringify([subject.kind, subject.id, type])
       const current = scores.get(key)
       const base = current && current.expiresAt > now.getTime() ? current.total : 0
       const total = base + score

@@ -59,7 +59,7 @@ export function memoryStorage (): Storage {
     async update (id: string, patch: UserPatch, now: Date) {
       const user = users.get(id)
       if (!user) return null
-      const updated: User = { ...user, ...copy(patch), updatedAt: now }
+      const updated: User = copy({ ...user, ...patch, updatedAt: now })
       users.set(id, updated)
       return copy(updated)
     },
@@ -93,14 +93,14 @@ export function memoryStorage (): Storage {
   const sessionStore: SessionStore = {
     async create (input: NewSession) {
       if (sessions.has(input.id)) throw new Error('duplicate session id')
-      const session: Session = {
-        ...copy(input),
+      const session: Session = copy({
+        ...input,
         previousTokenHash: null,
         rotatedAt: null,
         retiredTokenHashes: [],
         lastUsedAt: input.createdAt,
         revokedAt: null
-      }
+      })
       sessions.set(session.id, session)
       return copy(session)
     },
@@ -114,7 +114,7 @@ export function memoryStorage (): Storage {
       const retired = session.previousTokenHash === null
         ? session.retiredTokenHashes
         : [session.previousTokenHash, ...session.retiredTokenHashes].slice(0, RETIRED_HASHES_KEPT)
-      const rotated: Session = {
+      const rotated: Session = copy({
         ...session,
         refreshTokenHash: next.refreshTokenHash,
         previousTokenHash: session.refreshTokenHash,
@@ -124,21 +124,21 @@ export function memoryStorage (): Storage {
         expiresAt: next.expiresAt < session.absoluteExpiresAt ? next.expiresAt : session.absoluteExpiresAt,
         userAgent: next.userAgent,
         ip: next.ip
-      }
+      })
       sessions.set(id, rotated)
       return copy(rotated)
     },
     async revoke (id, at) {
       const session = sessions.get(id)
       if (!session || session.revokedAt !== null) return false
-      session.revokedAt = at
+      session.revokedAt = new Date(at)
       return true
     },
     async revokeAllForUser (userId, at, exceptId) {
       const revoked: string[] = []
       for (const session of sessions.values()) {
         if (session.userId === userId && session.id !== exceptId && session.revokedAt === null) {
-          session.revokedAt = at
+          session.revokedAt = new Date(at)
           revoked.push(session.id)
         }
       }
