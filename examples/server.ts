@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import fastifyEnv from '@fastify/env'
 import Fastify, { type FastifyInstance } from 'fastify'
-import authPlugin, { envSchema, optionsFromEnv, type AuthOptions } from '../index.ts'
+import authPlugin, { envSchema, optionsFromEnv } from '../index.ts'
 
 type Env = Record<string, string | undefined>
 
@@ -39,7 +39,7 @@ export async function buildExampleServer (env: Env): Promise<{ app: FastifyInsta
 
   const port = Number(config.PORT)
   const host = config.HOST as string
-  const options: Partial<AuthOptions> = optionsFromEnv(config)
+  const options = optionsFromEnv(config)
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
   options.domainServer ??= origin
   options.domainClient ??= options.domainServer
@@ -54,7 +54,7 @@ export async function buildExampleServer (env: Env): Promise<{ app: FastifyInsta
       }
     }
   }
-  await app.register(authPlugin, options as AuthOptions)
+  await app.register(authPlugin, options)
   // An audit trail: every security event as one structured log line (events never carry secrets).
   app.lcauth.events.onAny((event, payload) => app.log.info({ event, ...payload }, 'auth event'))
 

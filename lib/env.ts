@@ -22,6 +22,9 @@ export const envVariables = {
   REFRESH_TOKEN_EXPIRY: 'duration',
   SESSION_MAX_AGE: 'duration',
   REFRESH_REUSE_INTERVAL: 'duration',
+  SESSION_MAX_PER_USER: 'integer',
+  PASSWORD_HASH_CONCURRENCY: 'integer',
+  PASSWORD_HASH_MAX_WAIT: 'duration',
   MIN_PASSWORD_LENGTH: 'integer',
   BCRYPT_ROUNDS: 'integer',
   SESSION_COOKIE_SECURE: 'boolean',
@@ -77,8 +80,8 @@ function integer (env: Env, name: EnvVariable): number | undefined {
  * throws FST_LCAUTH_CONFIG_INVALID naming the variable for a value it cannot read. Unset variables are
  * left out, so the plugin's defaults apply, and explicit options spread after it win.
  */
-export function optionsFromEnv (env: Env): Partial<AuthOptions> {
-  const options: Partial<AuthOptions> = {}
+export function optionsFromEnv (env: Env): AuthOptions {
+  const options: AuthOptions = {}
   const set = <K extends keyof AuthOptions>(key: K, value: AuthOptions[K] | undefined): void => {
     if (value !== undefined) options[key] = value
   }
@@ -95,10 +98,15 @@ export function optionsFromEnv (env: Env): Partial<AuthOptions> {
   set('refreshTokenExpiry', duration(env, 'REFRESH_TOKEN_EXPIRY', MS))
   set('sessionMaxAge', duration(env, 'SESSION_MAX_AGE', MS))
   set('refreshReuseInterval', duration(env, 'REFRESH_REUSE_INTERVAL', MS))
+  set('sessionMaxPerUser', integer(env, 'SESSION_MAX_PER_USER'))
+  set('hashConcurrency', integer(env, 'PASSWORD_HASH_CONCURRENCY'))
+  set('hashMaxWait', duration(env, 'PASSWORD_HASH_MAX_WAIT', MS))
   set('minPasswordLength', integer(env, 'MIN_PASSWORD_LENGTH'))
   set('bcryptRounds', integer(env, 'BCRYPT_ROUNDS'))
   set('sessionCookieSecure', bool(env, 'SESSION_COOKIE_SECURE'))
   set('appTitle', read(env, 'APP_TITLE'))
-  set('production', read(env, 'NODE_ENV') === 'production')
+  // Unset NODE_ENV leaves `production` to the plugin's own default (the process's NODE_ENV).
+  const nodeEnv = read(env, 'NODE_ENV')
+  if (nodeEnv !== undefined) options.production = nodeEnv === 'production'
   return options
 }

@@ -20,7 +20,7 @@ export type LoginFailureReason = 'unknown_user' | 'no_password' | 'bad_password'
  */
 export interface AuthEvents {
   'register.success': Base & { userId: string, role: string }
-  'register.duplicate': Base & { userId: string }
+  'register.duplicate': Base & { userId: string | null }
   'register.refused': Base & { subject: string | null, reason: 'disabled' | 'domain_not_allowed' | 'policy' | 'invalid' }
   'login.success': Base & { userId: string, sessionId: string }
   'login.failure': Base & { reason: LoginFailureReason, userId: string | null, subject: string | null }
@@ -29,9 +29,11 @@ export interface AuthEvents {
   'refresh.failure': Base & { reason: 'missing' | 'malformed' | 'unknown_session' | 'not_live' | 'token_mismatch' | 'user_gone' | 'user_disabled', userId: string | null, sessionId: string | null }
   'refresh.race': Base & { userId: string, sessionId: string }
   'refresh.reuse_detected': Base & { userId: string, sessionId: string }
-  'session.revoked': Base & { userId: string, sessionId: string, reason: 'logout' | 'login_replaced' | 'reuse' | 'user_state' }
+  'session.revoked': Base & { userId: string, sessionId: string, reason: 'logout' | 'login_replaced' | 'reuse' | 'user_state' | 'session_limit' | 'user_request' | 'password_changed' }
+  'password.changed': Base & { userId: string, sessionId: string }
+  'password.change_failed': Base & { userId: string, reason: 'wrong_password' | 'policy' | 'no_password' }
   'logout': Base & { userId: string | null, sessionId: string | null }
-  'access.denied': Base & { reason: 'missing' | 'invalid' | 'role', userId: string | null }
+  'access.denied': Base & { reason: 'missing' | 'invalid' | 'revoked' | 'role', userId: string | null }
 }
 
 export type AuthEventName = keyof AuthEvents

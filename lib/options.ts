@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { canonicalDomain } from './accounts/email.ts'
 import type { Clock } from './clock.ts'
 import { configError } from './errors.ts'
@@ -6,14 +7,19 @@ import type { Mailer } from './ports/mailer.ts'
 import type { Storage, User } from './ports/storage.ts'
 import type { PasswordHasher } from './passwords/hasher.ts'
 
-/** The plugin's options. Every field but the secrets and `domainServer` has a safe default. */
+/**
+ * The plugin's options. Every field but the two secrets and `domainServer` has a safe default; those
+ * three are required, whether they come from here or from `optionsFromEnv`, and registration fails
+ * naming the one that is missing. (They are optional in the type so that `{ ...optionsFromEnv(env) }`
+ * type-checks.)
+ */
 export interface AuthOptions {
-  /** HMAC key of access tokens (`JWT_SECRET`). At least 32 bytes in production. */
-  jwtSecret: string
-  /** HMAC key of refresh-token hashes and event identifiers (`JWT_REFRESH_SECRET`). Must differ from `jwtSecret` in production. */
-  jwtRefreshSecret: string
-  /** Public origin of the API (`DOMAIN_SERVER`): the access tokens' `iss`, and an allowed request origin. */
-  domainServer: string
+  /** Required. HMAC key of access tokens (`JWT_SECRET`). At least 32 bytes in production. */
+  jwtSecret?: string
+  /** Required. HMAC key of refresh-token hashes and event identifiers (`JWT_REFRESH_SECRET`). Must differ from `jwtSecret` in production. */
+  jwtRefreshSecret?: string
+  /** Required. Public origin of the API (`DOMAIN_SERVER`): the access tokens' `iss`, and an allowed request origin. */
+  domainServer?: string
   /** Public origin of the web client (`DOMAIN_CLIENT`); defaults to `domainServer`. */
   domainClient?: string
   /** `ALLOW_EMAIL_LOGIN`, default true. */
@@ -34,6 +40,14 @@ export interface AuthOptions {
   sessionMaxAge?: number
   /** How long the previous refresh token counts as a benign two-tab race, in ms (`REFRESH_REUSE_INTERVAL`), default 10 s. */
   refreshReuseInterval?: number
+  /** Live sessions per user (`SESSION_MAX_PER_USER`), default 20; a new login ends the oldest beyond it. */
+  sessionMaxPerUser?: number
+  /** How often each instance polls storage for revocations made elsewhere, ms; default and maximum 1000. */
+  revocationPollInterval?: number
+  /** Password hashes running at once (`PASSWORD_HASH_CONCURRENCY`), default: the core count. */
+  hashConcurrency?: number
+  /** Longest expected queue wait before a hash job is refused with 503 and Retry-After (`PASSWORD_HASH_MAX_WAIT`), ms; default 5000. */
+  hashMaxWait?: number
   /** `MIN_PASSWORD_LENGTH`, default 8 (at least 8 in production). */
   minPasswordLength?: number
   /** bcrypt cost (`BCRYPT_ROUNDS`), default 12 (at least 10 in production). */
@@ -77,6 +91,10 @@ export interface AuthConfig {
   refreshTokenExpiry: number
   sessionMaxAge: number
   refreshReuseInterval: number
+  sessionMaxPerUser: number
+  revocationPollInterval: number
+  hashConcurrency: number
+  hashMaxWait: number
   minPasswordLength: number
   bcryptRounds: number
   sessionCookieSecure: boolean
@@ -156,6 +174,10 @@ export function resolveOptions (options: AuthOptions, defaultProduction: boolean
       refreshTokenExpiry,
       sessionMaxAge,
       refreshReuseInterval,
+      sessionMaxPerUser: integer(options, 'sessionMaxPerUser', 20, 1, 1000),
+      revocationPollInterval: integer(options, 'revocationPollInterval', 1000, 10, 1000),
+      hashConcurrency: integer(options, 'hashConcurrency', availableParallelism(), 1, 256),
+      hashMaxWait: integer(options, 'hashMaxWait', 5000, 0, 60_000),
       minPasswordLength,
       bcryptRounds,
       sessionCookieSecure,

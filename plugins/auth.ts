@@ -1,23 +1,22 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { accountService } from '../lib/accounts/account-service.ts'
 import { publicUser } from '../lib/accounts/public-user.ts'
+import { memoryStorage } from '../lib/adapters/memory/storage.ts'
 import { systemClock } from '../lib/clock.ts'
 import { deriveKey } from '../lib/crypto/keys.ts'
-import { memoryStorage } from '../lib/adapters/memory/storage.ts'
-import { errors } from '../lib/errors.ts'
 import { AuthEventEmitter } from '../lib/events.ts'
 import { type AuthOptions, resolveOptions } from '../lib/options.ts'
+import { boundedHasher } from '../lib/passwords/bounded-hasher.ts'
 import { bcryptHasher } from '../lib/passwords/hasher.ts'
-import type { Role } from '../lib/ports/storage.ts'
 import { accessTokenClaims, accessTokenVerifier } from '../lib/sessions/access-token.ts'
+import { revocationMirror } from '../lib/sessions/revocation-mirror.ts'
 import { sessionService } from '../lib/sessions/session-service.ts'
-import { bearerToken } from './http/bearer.ts'
-import { contextOf } from './http/context.ts'
+import { authenticators } from './http/authenticate.ts'
 import { crossSiteGuard } from './http/cross-site.ts'
 import { refreshCookie } from './http/refresh-cookie.ts'
 import { authScope } from './scope.ts'
-import type { AuthHook, LcAuth } from './types.ts'
+import type { LcAuth } from './types.ts'
 
 async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Promise<void> {
   // The one place the plugin looks at the environment: the default of the `production` option.
@@ -25,16 +24,28 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
   const { config, warnings } = resolveOptions(options, process.env.NODE_ENV === 'production')
   const now = options.now ?? systemClock
   const storage = options.storage ?? memoryStorage()
-  if (options.storage === undefined) warnings.push('storage is in memory: every account and session is lost when the process ends')
+  if (storage.kind === 'memory') warnings.push('storage is in memory: every account and session is lost when the process ends')
   for (const warning of warnings) fastify.log.warn({ event: 'lcauth.config_warning' }, warning)
 
   const events = new AuthEventEmitter((err, event) => fastify.log.error({ err, event }, 'librechat-auth event listener failed'))
-  const hasher = options.hasher ?? bcryptHasher({ rounds: config.bcryptRounds })
+  const hasher = boundedHasher(options.hasher ?? bcryptHasher({ rounds: config.bcryptRounds }), {
+    concurrency: config.hashConcurrency,
+    maxWaitMs: config.hashMaxWait
+  })
+  const mirror = revocationMirror({
+    sessions: storage.sessions,
+    now,
+    retentionMs: config.sessionExpiry,
+    pollIntervalMs: config.revocationPollInterval,
+    onPollError: err => fastify.log.warn({ err, event: 'lcauth.revocation_poll_failed' }, 'could not read revocations from storage')
+  })
   const sessions = sessionService({
     storage,
     now,
     events,
+    onRevoked: mirror.add,
     policy: {
+      maxPerUser: config.sessionMaxPerUser,
       refreshTokenExpiry: config.refreshTokenExpiry,
       sessionMaxAge: config.sessionMaxAge,
       refreshReuseInterval: config.refreshReuseInterval,
@@ -56,28 +67,7 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
     }
   })
   const verifyAccess = accessTokenVerifier({ secret: config.jwtSecret, issuer: config.domainServer, now })
-
-  const authenticate: AuthHook = async (request) => {
-    const token = bearerToken(request)
-    const verified = token === null ? null : verifyAccess(token)
-    if (verified === null || verified.expired) {
-      denied(request, token === null ? 'missing' : 'invalid', null)
-      throw new errors.FST_LCAUTH_UNAUTHORIZED()
-    }
-    const { claims } = verified
-    request.authUser = { id: claims.sub, sessionId: claims.sid, email: claims.email, username: claims.username, role: claims.role, provider: claims.provider }
-  }
-  const denied = (request: FastifyRequest, reason: 'missing' | 'invalid' | 'role', userId: string | null): void => {
-    events.emit('access.denied', { ...contextOf(request), at: now(), reason, userId })
-  }
-  const requireRole = (role: Role): AuthHook => async (request, reply) => {
-    if (request.authUser === null) await authenticate(request, reply)
-    const user = request.authUser as { id: string, role: Role }
-    if (user.role !== role) {
-      denied(request, 'role', user.id)
-      throw new errors.FST_LCAUTH_FORBIDDEN()
-    }
-  }
+  const { authenticate, requireRole } = authenticators({ verifyAccess, isRevoked: mirror.isRevoked, events, now })
 
   const { jwtSecret: _jwt, jwtRefreshSecret: _refresh, ...publicConfig } = config
   const lcauth: LcAuth = { authenticate, requireRole, accounts, sessions, events, storage, config: Object.freeze(publicConfig) }
@@ -90,13 +80,13 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
     deps: {
       config,
       storage,
+      mailer: options.mailer ?? null,
       accounts,
       sessions,
       now,
       cookie,
       authenticate,
       verifyAccess,
-      mailer: options.mailer ?? null,
       sameSite: crossSiteGuard([config.domainClient, config.domainServer])
     },
     issue: sign => async (reply, issued) => {
@@ -108,8 +98,11 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
     }
   })
 
+  // The mirror must hold recent revocations before the first request is served.
+  fastify.addHook('onReady', async () => { await mirror.start() })
   // Close only what the plugin opened itself; a storage the host passed in is the host's to close.
   fastify.addHook('onClose', async () => {
+    mirror.stop()
     if (options.storage === undefined) await storage.close()
   })
 }

@@ -24,6 +24,12 @@ export interface Credentials {
   password: string
 }
 
+export interface PasswordChange {
+  currentPassword: string
+  password: string
+  confirm_password: string
+}
+
 export interface AccountPolicy {
   allowRegistration: boolean
   allowEmailLogin: boolean
@@ -44,6 +50,11 @@ export interface AccountService {
    * one hash comparison (a dummy one for unknown emails and accounts without a password).
    */
   login(credentials: Credentials, context: RequestContext, presentedRefreshToken: string | null): Promise<IssuedSession>
+  /**
+   * Changes the password of a signed-in user after checking the current one, then ends every other
+   * session of the user (the current one stays) and any outstanding reset link.
+   */
+  changePassword(userId: string, currentSessionId: string, change: PasswordChange, context: RequestContext): Promise<void>
   /** A keyed HMAC of an identifier, for events and logs: stable, but not reversible without the secret. */
   subjectOf(identifier: string): string
 }
@@ -57,9 +68,10 @@ export function accountService (deps: {
   policy: AccountPolicy
 }): AccountService {
   const { storage, hasher, sessions, events, now, policy } = deps
-  // Compared against when there is no real hash, so that path costs one bcrypt comparison too.
-  let dummyHash: Promise<string> | undefined
-  const dummy = (): Promise<string> => (dummyHash ??= hasher.hash(randomToken(24)))
+  // Compared against when there is no real hash, so that path costs one bcrypt comparison too. Made
+  // once, up front, so not even the first unknown email pays for creating it.
+  const dummyHash = hasher.hash(randomToken(24))
+  const dummy = (): Promise<string> => dummyHash
   const subjectOf = (identifier: string): string => hmac(policy.identifierKey, canonicalEmail(identifier) ?? identifier.trim().toLowerCase())
 
   const refuseRegistration = (context: RequestContext, email: string | null, reason: 'disabled' | 'domain_not_allowed' | 'policy' | 'invalid'): void => {
@@ -106,7 +118,7 @@ export function accountService (deps: {
       return
     }
     const existing = await storage.users.findByEmail(canonical)
-    events.emit('register.duplicate', { ...context, at: now(), userId: existing?.id ?? '' })
+    events.emit('register.duplicate', { ...context, at: now(), userId: existing?.id ?? null })
   }
 
   async function login (credentials: Credentials, context: RequestContext, presentedRefreshToken: string | null): Promise<IssuedSession> {
@@ -136,5 +148,27 @@ export function accountService (deps: {
     return issued
   }
 
-  return { register, login, subjectOf }
+  async function changePassword (userId: string, currentSessionId: string, change: PasswordChange, context: RequestContext): Promise<void> {
+    const refuse = (reason: 'wrong_password' | 'policy' | 'no_password'): void => {
+      events.emit('password.change_failed', { ...context, at: now(), userId, reason })
+    }
+    const problem = passwordProblem(change.password, policy.minPasswordLength) ??
+      (change.password === change.confirm_password ? null : 'The passwords did not match.')
+    if (problem !== null) {
+      refuse('policy')
+      throw new errors.FST_LCAUTH_PASSWORD_POLICY(problem)
+    }
+    const user = await storage.users.findById(userId)
+    if (user === null || user.disabledAt !== null) throw new errors.FST_LCAUTH_UNAUTHORIZED()
+    if (user.passwordHash === null || !await hasher.verify(change.currentPassword, user.passwordHash)) {
+      refuse(user.passwordHash === null ? 'no_password' : 'wrong_password')
+      throw new errors.FST_LCAUTH_WRONG_PASSWORD()
+    }
+    await storage.users.update(userId, { passwordHash: await hasher.hash(change.password) }, now())
+    await sessions.revokeAll(userId, currentSessionId, 'password_changed', context)
+    await storage.oneTimeTokens.deleteForUser(userId, 'password_reset')
+    events.emit('password.changed', { ...context, at: now(), userId, sessionId: currentSessionId })
+  }
+
+  return { register, login, changePassword, subjectOf }
 }

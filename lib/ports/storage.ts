@@ -123,6 +123,11 @@ export interface SessionStore {
   revokeAllForUser(userId: string, at: Date, exceptId?: string): Promise<string[]>
   /** Live sessions of the user at `now`, newest first. */
   listLiveByUser(userId: string, now: Date): Promise<Session[]>
+  /**
+   * Sessions revoked at or after `since`, for every instance's revocation mirror. Revoked rows must
+   * be kept (not deleted) for at least one access-token lifetime after their revocation.
+   */
+  listRevokedSince(since: Date): Promise<Array<{ id: string, revokedAt: Date }>>
 }
 
 export type OneTimeTokenPurpose = 'password_reset' | 'email_verification' | 'invite'

@@ -6,6 +6,8 @@ import type { Session, Storage, User } from '../ports/storage.ts'
 import { newRefreshToken, refreshTokenHash, sessionIdOf } from './refresh-token.ts'
 
 export interface SessionPolicy {
+  /** Live sessions a user may have; a new login ends the oldest beyond it. */
+  maxPerUser: number
   /** Sliding lifetime of a refresh token, ms. */
   refreshTokenExpiry: number
   /** Absolute lifetime of a session, ms. */
@@ -42,13 +44,28 @@ export interface SessionService {
    * signed access token (`bearerSessionId`, expired or not). Returns what it ended, if anything.
    */
   logout(presentedToken: string | null, bearerSessionId: string | null, context: RequestContext): Promise<Session | null>
+  /** The user's live sessions, newest first. */
+  list(userId: string): Promise<Session[]>
+  /** Ends one of the user's own live sessions; false when it is not theirs or not live. */
+  revokeOne(userId: string, sessionId: string, context: RequestContext): Promise<boolean>
+  /** Ends every session of the user except `exceptId` (null: all); returns the ids ended. */
+  revokeAll(userId: string, exceptId: string | null, reason: RevocationReason, context: RequestContext): Promise<string[]>
 }
+
+export type RevocationReason = 'logout' | 'login_replaced' | 'reuse' | 'user_state' | 'session_limit' | 'user_request' | 'password_changed'
 
 const later = (a: Date, b: Date): Date => (a < b ? a : b)
 
 /** Creates, rotates and ends refresh sessions. Knows nothing of HTTP or cookies. */
-export function sessionService (deps: { storage: Storage, now: Clock, events: AuthEventEmitter, policy: SessionPolicy }): SessionService {
-  const { storage, now, events, policy } = deps
+export function sessionService (deps: {
+  storage: Storage
+  now: Clock
+  events: AuthEventEmitter
+  policy: SessionPolicy
+  /** Told of every revocation this service makes, at once (the revocation mirror). */
+  onRevoked: (sessionIds: readonly string[], at: Date) => void
+}): SessionService {
+  const { storage, now, events, policy, onRevoked } = deps
   const hashOf = (token: string): string => refreshTokenHash(token, policy.refreshKey)
 
   /** The session a presented token currently opens, or null. */
@@ -61,10 +78,23 @@ export function sessionService (deps: { storage: Storage, now: Clock, events: Au
     return live && session.refreshTokenHash === hashOf(token) ? session : null
   }
 
-  async function revoke (session: Session, reason: 'logout' | 'login_replaced' | 'reuse' | 'user_state', context: RequestContext): Promise<void> {
-    if (await storage.sessions.revoke(session.id, now())) {
-      events.emit('session.revoked', { ...context, at: now(), userId: session.userId, sessionId: session.id, reason })
-    }
+  const revoked = (userId: string, ids: readonly string[], at: Date, reason: RevocationReason, context: RequestContext): void => {
+    if (ids.length === 0) return
+    onRevoked(ids, at)
+    for (const sessionId of ids) events.emit('session.revoked', { ...context, at, userId, sessionId, reason })
+  }
+
+  async function revoke (session: Session, reason: RevocationReason, context: RequestContext): Promise<boolean> {
+    const at = now()
+    const done = await storage.sessions.revoke(session.id, at)
+    if (done) revoked(session.userId, [session.id], at, reason, context)
+    return done
+  }
+
+  /** Ends the oldest live sessions beyond the per-user limit. */
+  async function enforceLimit (userId: string, context: RequestContext): Promise<void> {
+    const live = await storage.sessions.listLiveByUser(userId, now())
+    for (const session of live.slice(policy.maxPerUser)) await revoke(session, 'session_limit', context)
   }
 
   return {
@@ -85,6 +115,7 @@ export function sessionService (deps: { storage: Storage, now: Clock, events: Au
         userAgent: context.userAgent,
         ip: context.ip
       })
+      await enforceLimit(user.id, context)
       return { session, refreshToken, user }
     },
 
@@ -133,6 +164,24 @@ export function sessionService (deps: { storage: Storage, now: Clock, events: Au
       if (session !== null) await revoke(session, 'logout', context)
       events.emit('logout', { ...context, at: now(), userId: session?.userId ?? null, sessionId: session?.id ?? null })
       return session
+    },
+
+    async list (userId) {
+      return storage.sessions.listLiveByUser(userId, now())
+    },
+
+    async revokeOne (userId, sessionId, context) {
+      const session = await storage.sessions.findById(sessionId)
+      const at = now()
+      if (session === null || session.userId !== userId || session.revokedAt !== null || session.expiresAt <= at || session.absoluteExpiresAt <= at) return false
+      return revoke(session, 'user_request', context)
+    },
+
+    async revokeAll (userId, exceptId, reason, context) {
+      const at = now()
+      const ids = await storage.sessions.revokeAllForUser(userId, at, exceptId ?? undefined)
+      revoked(userId, ids, at, reason, context)
+      return ids
     }
   }
 }

@@ -27,7 +27,9 @@ const early: Record<string, () => FastifyError> = {
 export function authErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): ErrorBody {
   const mapped = mapError(error)
   const statusCode = mapped.statusCode ?? 500
-  if (statusCode >= 500) request.log.error({ err: error }, 'librechat-auth request failed')
+  if (statusCode >= 500 && statusCode !== 503) request.log.error({ err: error }, 'librechat-auth request failed')
+  const retryAfter = (mapped as { retryAfterSeconds?: unknown }).retryAfterSeconds
+  if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter))
   void reply.code(statusCode)
   return { statusCode, code: mapped.code, error: STATUS_CODES[statusCode] ?? 'Error', message: mapped.message }
 }

@@ -483,6 +483,32 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
     assert.deepEqual(await storage.sessions.findById(others.id), others)
   })
 
+  run('sessions.listRevokedSince lists every session revoked at or after `since`, with its revocation time', async storage => {
+    const [a, b] = [await user(storage), await user(storage)]
+    const [early, onTime, late, live, otherUser] = [
+      await session(storage, a.id), await session(storage, a.id), await session(storage, a.id), await session(storage, a.id), await session(storage, b.id)
+    ]
+    await storage.sessions.revoke(early.id, at(MINUTE))
+    await storage.sessions.revoke(onTime.id, at(2 * MINUTE))
+    await storage.sessions.revoke(late.id, at(3 * MINUTE))
+    await storage.sessions.revoke(otherUser.id, at(4 * MINUTE))
+    const found = await storage.sessions.listRevokedSince(at(2 * MINUTE))
+    assert.deepEqual(
+      [...found].sort((x, y) => x.revokedAt.getTime() - y.revokedAt.getTime()),
+      [{ id: onTime.id, revokedAt: at(2 * MINUTE) }, { id: late.id, revokedAt: at(3 * MINUTE) }, { id: otherUser.id, revokedAt: at(4 * MINUTE) }]
+    )
+    assert.ok(found.every(r => r.revokedAt instanceof Date && typeof r.id === 'string'))
+    assert.ok(!found.some(r => r.id === live.id))
+    assert.deepEqual(await storage.sessions.listRevokedSince(at(5 * MINUTE)), [])
+  })
+
+  run('sessions.listRevokedSince sees revocations by revokeAllForUser', async storage => {
+    const owner = await user(storage)
+    const [s1, s2] = [await session(storage, owner.id), await session(storage, owner.id)]
+    await storage.sessions.revokeAllForUser(owner.id, at(HOUR))
+    assert.deepEqual(sorted((await storage.sessions.listRevokedSince(at(0))).map(r => r.id)), sorted([s1.id, s2.id]))
+  })
+
   run('sessions.listLiveByUser lists the user\'s live sessions at `now`, newest first', async storage => {
     const [a, b] = [await user(storage), await user(storage)]
     assert.deepEqual(await storage.sessions.listLiveByUser(a.id, at(0)), [])

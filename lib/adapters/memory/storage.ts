@@ -149,6 +149,13 @@ export function memoryStorage (): Storage {
         .filter(s => s.userId === userId && isLive(s, now))
         .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
         .map(copy)
+    },
+    async listRevokedSince (since) {
+      const found: Array<{ id: string, revokedAt: Date }> = []
+      for (const session of sessions.values()) {
+        if (session.revokedAt !== null && session.revokedAt >= since) found.push({ id: session.id, revokedAt: new Date(session.revokedAt) })
+      }
+      return found
     }
   }
 

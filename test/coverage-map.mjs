@@ -1,0 +1,15 @@
+// Which files a test file counts coverage for: the shipped code (index.ts, lib/, plugins/) for every
+// test, except tests that only drive child processes started with another TypeScript loader (the
+// example server, the type check), whose coverage would not map onto the same sources.
+import { readdirSync } from 'node:fs'
+
+const root = new URL('../', import.meta.url)
+const shipped = ['index.ts', ...['lib', 'plugins'].flatMap(dir =>
+  readdirSync(new URL(dir, root), { recursive: true, withFileTypes: true })
+    .filter(entry => entry.isFile() && entry.name.endsWith('.ts'))
+    .map(entry => `${entry.parentPath.slice(root.pathname.length)}/${entry.name}`))]
+
+export default function coverageMap (testFile) {
+  if (testFile.startsWith('test/example/') || testFile.startsWith('test/types/')) return null
+  return shipped
+}
