@@ -33,11 +33,17 @@ t.test('the README walkthrough works against the example server', async t => {
   t.equal(refreshed.status, 200)
   const newCookie = cookieOf(refreshed)
   t.not(newCookie, cookie)
-  t.equal((await post(`${server.url}/api/auth/refresh`, undefined, { cookie: newCookie })).status, 200)
+  const { token: newToken } = await refreshed.json() as { token: string }
 
-  const logout = await post(`${server.url}/api/auth/logout`, undefined, { cookie })
+  const sessions = await fetch(`${server.url}/api/auth/sessions`, { headers: { authorization: `Bearer ${newToken}` } })
+  t.equal(sessions.status, 200)
+  t.match(await sessions.json(), [{ current: true, ip: '127.0.0.1' }])
+
+  const logout = await post(`${server.url}/api/auth/logout`, undefined, { cookie: newCookie })
   t.equal(logout.status, 200)
   t.match(logout.headers.get('set-cookie'), /Max-Age=0/)
+  t.equal((await fetch(`${server.url}/api/demo/protected`, { headers: { authorization: `Bearer ${newToken}` } })).status, 401, 'the access token died with its session')
+  t.equal((await post(`${server.url}/api/auth/refresh`, undefined, { cookie: newCookie })).status, 401)
 
   t.match(server.output(), /JWT_SECRET is not set: using a random development secret/)
   t.match(server.output(), /"event":"login.success"/)

@@ -1,0 +1,156 @@
+/**
+ * The benchmarks: every scenario against a server in its own process, measured in interleaved rounds
+ * with its baseline, reported as medians and the median of the paired ratios (this machine's own
+ * throughput swings by tens of percent, so only ratios measured side by side mean anything).
+ *
+ *   npm run bench                       # 5 rounds of 5 s per side; writes bench/results.md
+ *   BENCH_ROUNDS=7 BENCH_SECONDS=8 npm run bench
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import autocannon from 'autocannon'
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
+const BCRYPT_ROUNDS = process.env.BCRYPT_ROUNDS ?? '10'
+const root = new URL('../', import.meta.url).pathname
+const user = { name: 'Bench User', email: 'bench@example.com', password: 'correct horse battery staple', confirm_password: 'correct horse battery staple' }
+
+interface Server { url: string, stop: () => Promise<void> }
+
+async function freePort (): Promise<number> {
+  const probe = createServer().listen(0, '127.0.0.1')
+  await once(probe, 'listening')
+  const { port } = probe.address() as { port: number }
+  probe.close()
+  return port
+}
+
+async function start (script: string): Promise<Server> {
+  const port = await freePort()
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', `bench/servers/${script}.ts`], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), BCRYPT_ROUNDS, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  let out = ''
+  child.stdout?.on('data', (chunk: Buffer) => { out += chunk.toString() })
+  while (!out.includes('listening')) {
+    if (child.exitCode !== null) throw new Error(`${script} exited`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: async () => { child.kill('SIGTERM'); await once(child, 'exit') }
+  }
+}
+
+async function load (options: autocannon.Options): Promise<number> {
+  const result = await autocannon({ duration: SECONDS, ...options })
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${options.url}: ${result.non2xx} non-2xx, ${result.errors} errors`)
+  return result.requests.average
+}
+
+async function json (url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body ?? {}) })
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid] as number : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+
+/** Runs baseline and target alternately (ABBA order), returning per-round numbers and ratios. */
+async function paired (measureBaseline: () => Promise<number>, measureTarget: () => Promise<number>): Promise<{ baseline: number[], target: number[], ratios: number[] }> {
+  const baseline: number[] = []
+  const target: number[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    if (round % 2 === 0) {
+      baseline.push(await measureBaseline())
+      target.push(await measureTarget())
+    } else {
+      target.push(await measureTarget())
+      baseline.push(await measureBaseline())
+    }
+    process.stderr.write(`  round ${round + 1}: baseline ${baseline[round]?.toFixed(0)} req/s, target ${target[round]?.toFixed(0)} req/s\n`)
+  }
+  return { baseline, target, ratios: baseline.map((b, i) => (target[i] as number) / b) }
+}
+
+async function main (): Promise<void> {
+  const bare = await start('bare')
+  const bcryptOnly = await start('bcrypt-only')
+  const plugin = await start('plugin')
+  try {
+    await json(`${plugin.url}/api/auth/register`, user)
+    const login = await json(`${plugin.url}/api/auth/login`, { email: user.email, password: user.password })
+    const { token } = await login.json() as { token: string }
+
+    process.stderr.write('(a) protected route vs bare Fastify\n')
+    const get = (url: string, headers: Record<string, string> = {}) => () => load({ url: `${url}/api/protected`, connections: 10, headers })
+    await get(bare.url)(); await get(plugin.url, { authorization: `Bearer ${token}` })() // warm-up
+    const a = await paired(get(bare.url), get(plugin.url, { authorization: `Bearer ${token}` }))
+
+    process.stderr.write('(b) login vs one bcrypt comparison; (d) event-loop delay during logins\n')
+    const loginLoad = (url: string) => load({ url: `${url}/api/auth/login`, method: 'POST', connections: 4, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: user.email, password: user.password }) })
+    const delays: number[] = []
+    const b = await paired(() => loginLoad(bcryptOnly.url), async () => {
+      await fetch(`${plugin.url}/__bench/loop-delay?reset=true`)
+      const rate = await loginLoad(plugin.url)
+      delays.push(((await (await fetch(`${plugin.url}/__bench/loop-delay`)).json()) as { p99: number }).p99)
+      return rate
+    })
+
+    process.stderr.write('(c) refresh rotations per second\n')
+    const rotations: number[] = []
+    for (let round = 0; round < ROUNDS; round++) rotations.push(await refreshRate(plugin.url))
+
+    const rows = [
+      ['(a) protected route (`lcauth.authenticate`) vs bare Fastify', `${median(a.baseline).toFixed(0)} req/s`, `${median(a.target).toFixed(0)} req/s`, median(a.ratios).toFixed(2), '≥ 0.85'],
+      [`(b) login vs one bcrypt comparison (cost ${BCRYPT_ROUNDS})`, `${median(b.baseline).toFixed(1)} req/s`, `${median(b.target).toFixed(1)} req/s`, median(b.ratios).toFixed(2), '≥ 0.90'],
+      ['(c) refresh rotations (memory storage, 8 sessions)', '—', `${median(rotations).toFixed(0)} /s`, '—', '—'],
+      ['(d) event-loop delay p99 during (b)', '—', `${median(delays).toFixed(1)} ms`, '—', '< 20 ms']
+    ]
+    const table = [
+      `Benchmarks: ${ROUNDS} interleaved rounds of ${SECONDS} s per side, medians; Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
+      '',
+      '| Scenario | Baseline | librechat-auth | Median paired ratio | Target |',
+      '|---|---|---|---|---|',
+      ...rows.map(r => `| ${r.join(' | ')} |`),
+      '',
+      `Per-round ratios: (a) ${a.ratios.map(r => r.toFixed(2)).join(', ')}; (b) ${b.ratios.map(r => r.toFixed(2)).join(', ')}; (d) p99 ms ${delays.map(d => d.toFixed(1)).join(', ')}.`,
+      ''
+    ].join('\n')
+    await writeFile(new URL('results.md', import.meta.url), table)
+    process.stdout.write(table)
+  } finally {
+    await Promise.all([bare.stop(), bcryptOnly.stop(), plugin.stop()])
+  }
+}
+
+/** 8 clients, each with its own session, refreshing back to back with the newest cookie for SECONDS. */
+async function refreshRate (url: string): Promise<number> {
+  const cookies: string[] = []
+  for (let i = 0; i < 8; i++) {
+    const login = await json(`${url}/api/auth/login`, { email: user.email, password: user.password })
+    cookies.push((login.headers.get('set-cookie') ?? '').split(';')[0] as string)
+  }
+  let count = 0
+  const until = Date.now() + SECONDS * 1000
+  await Promise.all(cookies.map(async (initial) => {
+    let cookie = initial
+    while (Date.now() < until) {
+      const response = await fetch(`${url}/api/auth/refresh`, { method: 'POST', headers: { cookie } })
+      if (response.status !== 200) throw new Error(`refresh answered ${response.status}`)
+      cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] as string
+      await response.arrayBuffer()
+      count++
+    }
+  }))
+  return count / SECONDS
+}
+
+await main()
