@@ -17,6 +17,10 @@ export default tseslint.config(
     }
   },
   {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { URL: 'readonly', process: 'readonly', console: 'readonly' } }
+  },
+  {
     files: ['examples/**', 'test/**', 'bench/**', '*.config.js'],
     rules: { 'no-restricted-syntax': 'off' }
   }

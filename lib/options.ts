@@ -42,7 +42,7 @@ export interface AuthOptions {
   refreshReuseInterval?: number
   /** Live sessions per user (`SESSION_MAX_PER_USER`), default 20; a new login ends the oldest beyond it. */
   sessionMaxPerUser?: number
-  /** How often each instance polls storage for revocations made elsewhere, ms; default and maximum 1000. */
+  /** How often each instance polls storage for revocations made elsewhere, ms; default 500, at most 1000. */
   revocationPollInterval?: number
   /** Password hashes running at once (`PASSWORD_HASH_CONCURRENCY`), default: the core count. */
   hashConcurrency?: number
@@ -175,7 +175,7 @@ export function resolveOptions (options: AuthOptions, defaultProduction: boolean
       sessionMaxAge,
       refreshReuseInterval,
       sessionMaxPerUser: integer(options, 'sessionMaxPerUser', 20, 1, 1000),
-      revocationPollInterval: integer(options, 'revocationPollInterval', 1000, 10, 1000),
+      revocationPollInterval: integer(options, 'revocationPollInterval', 500, 10, 1000),
       hashConcurrency: integer(options, 'hashConcurrency', availableParallelism(), 1, 256),
       hashMaxWait: integer(options, 'hashMaxWait', 5000, 0, 60_000),
       minPasswordLength,

@@ -30,7 +30,8 @@ export async function authScope (scope: FastifyInstance, options: { deps: Omit<R
       done(null, undefined)
       return
     }
-    parseJson(request, typeof body === 'string' ? body : body.toString('utf8'), done)
+    // parseAs: 'string' hands the body over as text.
+    parseJson(request, body as string, done)
   })
 
   // Responses of these routes carry tokens or account state: never cached anywhere.

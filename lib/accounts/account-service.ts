@@ -138,12 +138,11 @@ export function accountService (deps: {
     if (!await hasher.verify(credentials.password, user.passwordHash)) throw fail('bad_password', user)
     // Only now, with the password proven, may the answer reveal anything about the account.
     if (user.disabledAt !== null) throw fail('disabled', user)
-    let current = user
     if (hasher.needsRehash(user.passwordHash)) {
-      current = await storage.users.update(user.id, { passwordHash: await hasher.hash(credentials.password) }, now()) ?? user
+      await storage.users.update(user.id, { passwordHash: await hasher.hash(credentials.password) }, now())
       events.emit('password.rehashed', { ...context, at: now(), userId: user.id })
     }
-    const issued = await sessions.start(current, context, presentedRefreshToken)
+    const issued = await sessions.start(user, context, presentedRefreshToken)
     events.emit('login.success', { ...context, at: now(), userId: user.id, sessionId: issued.session.id })
     return issued
   }

@@ -121,7 +121,7 @@ export interface SessionStore {
   revoke(id: string, at: Date): Promise<boolean>
   /** Revokes every not yet revoked session of the user except `exceptId`; returns the ids it revoked. */
   revokeAllForUser(userId: string, at: Date, exceptId?: string): Promise<string[]>
-  /** Live sessions of the user at `now`, newest first. */
+  /** Live sessions of the user at `now`, newest first (by `createdAt`; equal times in reverse order of creation). */
   listLiveByUser(userId: string, now: Date): Promise<Session[]>
   /**
    * Sessions revoked at or after `since`, for every instance's revocation mirror. Revoked rows must

@@ -93,8 +93,8 @@ export function accessTokenVerifier (options: { secret: string, issuer: string, 
   }
 }
 
+/** fast-jwt only hands over JSON objects (it refuses other payloads), so only the fields need checking. */
 function isAccessClaims (payload: unknown): payload is AccessClaims {
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return false
   const p = payload as Record<string, unknown>
   return typeof p.sub === 'string' && typeof p.sid === 'string' && typeof p.exp === 'number' && typeof p.iat === 'number' &&
     typeof p.email === 'string' && (p.role === 'USER' || p.role === 'ADMIN')

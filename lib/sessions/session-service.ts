@@ -91,10 +91,10 @@ export function sessionService (deps: {
     return done
   }
 
-  /** Ends the oldest live sessions beyond the per-user limit. */
-  async function enforceLimit (userId: string, context: RequestContext): Promise<void> {
-    const live = await storage.sessions.listLiveByUser(userId, now())
-    for (const session of live.slice(policy.maxPerUser)) await revoke(session, 'session_limit', context)
+  /** Ends the oldest live sessions beyond the per-user limit; never the one just created. */
+  async function enforceLimit (userId: string, keepId: string, context: RequestContext): Promise<void> {
+    const others = (await storage.sessions.listLiveByUser(userId, now())).filter(s => s.id !== keepId)
+    for (const session of others.slice(policy.maxPerUser - 1)) await revoke(session, 'session_limit', context)
   }
 
   return {
@@ -115,7 +115,7 @@ export function sessionService (deps: {
         userAgent: context.userAgent,
         ip: context.ip
       })
-      await enforceLimit(user.id, context)
+      await enforceLimit(user.id, id, context)
       return { session, refreshToken, user }
     },
 

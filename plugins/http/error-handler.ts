@@ -11,11 +11,10 @@ export interface ErrorBody {
 }
 
 // Fastify's own early errors (before a handler runs) and what we answer instead.
-const early: Record<string, () => FastifyError> = {
+const early: Record<string, () => Mapped> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () => new errors.FST_LCAUTH_UNSUPPORTED_MEDIA_TYPE(),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new errors.FST_LCAUTH_BAD_REQUEST(),
   FST_ERR_CTP_BODY_TOO_LARGE: () => new errors.FST_LCAUTH_BODY_TOO_LARGE(),
-  FST_ERR_CTP_EMPTY_JSON_BODY: () => new errors.FST_LCAUTH_INVALID_JSON(),
   FST_ERR_CTP_INVALID_JSON_BODY: () => new errors.FST_LCAUTH_INVALID_JSON()
 }
 
@@ -26,23 +25,23 @@ const early: Record<string, () => FastifyError> = {
  */
 export function authErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): ErrorBody {
   const mapped = mapError(error)
-  const statusCode = mapped.statusCode ?? 500
+  const { statusCode } = mapped
   if (statusCode >= 500 && statusCode !== 503) request.log.error({ err: error }, 'librechat-auth request failed')
   const retryAfter = (mapped as { retryAfterSeconds?: unknown }).retryAfterSeconds
   if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter))
   void reply.code(statusCode)
-  return { statusCode, code: mapped.code, error: STATUS_CODES[statusCode] ?? 'Error', message: mapped.message }
+  return { statusCode, code: mapped.code, error: STATUS_CODES[statusCode] as string, message: mapped.message }
 }
 
-function mapError (error: FastifyError): FastifyError {
-  if (typeof error.code === 'string' && error.code.startsWith('FST_LCAUTH_')) return error
+type Mapped = FastifyError & { statusCode: number }
+
+function mapError (error: FastifyError): Mapped {
+  if (error.code?.startsWith('FST_LCAUTH_') && typeof error.statusCode === 'number') return error as Mapped
   if (error.validation) return new errors.FST_LCAUTH_VALIDATION(error.message)
-  const known = typeof error.code === 'string' ? early[error.code] : undefined
+  const known = early[error.code]
   if (known) return known()
   // JSON.parse failures and prototype-poisoning refusals from the body parser.
   if (error instanceof SyntaxError || error.statusCode === 400) return new errors.FST_LCAUTH_INVALID_JSON()
-  if (error.statusCode === 413) return new errors.FST_LCAUTH_BODY_TOO_LARGE()
-  if (error.statusCode === 415) return new errors.FST_LCAUTH_UNSUPPORTED_MEDIA_TYPE()
-  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return new errors.FST_LCAUTH_BAD_REQUEST()
+  if (error.statusCode !== undefined && error.statusCode > 400 && error.statusCode < 500) return new errors.FST_LCAUTH_BAD_REQUEST()
   return new errors.FST_LCAUTH_INTERNAL()
 }

@@ -509,6 +509,14 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
     assert.deepEqual(sorted((await storage.sessions.listRevokedSince(at(0))).map(r => r.id)), sorted([s1.id, s2.id]))
   })
 
+  run('sessions.listLiveByUser: sessions created in the same millisecond come later-created first', async storage => {
+    const owner = await user(storage)
+    const first = await session(storage, owner.id, { createdAt: at(HOUR) })
+    const second = await session(storage, owner.id, { createdAt: at(HOUR) })
+    const third = await session(storage, owner.id, { createdAt: at(HOUR) })
+    assert.deepEqual((await storage.sessions.listLiveByUser(owner.id, at(2 * HOUR))).map(s => s.id), [third.id, second.id, first.id])
+  })
+
   run('sessions.listLiveByUser lists the user\'s live sessions at `now`, newest first', async storage => {
     const [a, b] = [await user(storage), await user(storage)]
     assert.deepEqual(await storage.sessions.listLiveByUser(a.id, at(0)), [])

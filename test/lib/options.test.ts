@@ -27,6 +27,9 @@ t.test('defaults follow the user guide and the design', async t => {
     refreshTokenExpiry: 604_800_000,
     sessionMaxAge: 30 * 86_400_000,
     refreshReuseInterval: 10_000,
+    sessionMaxPerUser: 20,
+    revocationPollInterval: 500,
+    hashMaxWait: 5000,
     minPasswordLength: 8,
     bcryptRounds: 12,
     sessionCookieSecure: true,
@@ -87,6 +90,11 @@ t.test('every bad value names its option', async t => {
     [{ bcryptRounds: 32 }, /bcryptRounds must be an integer from 4 to 31/],
     [{ minPasswordLength: 129 }, /minPasswordLength must be an integer from 1 to 128/],
     [{ appTitle: '  ' }, /appTitle must be a non-empty string/],
+    [{ appTitle: 5 as unknown as string }, /appTitle must be a non-empty string/],
+    [{ sessionMaxPerUser: 0 }, /sessionMaxPerUser must be an integer from 1/],
+    [{ revocationPollInterval: 5000 }, /revocationPollInterval must be an integer from 10 to 1000/],
+    [{ hashConcurrency: 0 }, /hashConcurrency must be an integer/],
+    [{ hashMaxWait: -1 }, /hashMaxWait must be an integer/],
     [{ allowedEmailDomains: [] }, /allowedEmailDomains must be a non-empty list/],
     [{ allowedEmailDomains: ['example.com', 'not a domain'] }, /allowedEmailDomains must be/],
     [{ allowedEmailDomains: 'example.com' as unknown as string[] }, /allowedEmailDomains must be/],
@@ -104,8 +112,10 @@ t.test('URLs, domains and prefixes are normalised', async t => {
     domainClient: 'http://localhost:3090',
     allowedEmailDomains: [' Example.COM ', 'bücher.example'],
     routePrefixes: { auth: '/auth', user: '/me' },
-    sessionCookieSecure: false
+    sessionCookieSecure: false,
+    appTitle: 'My Chat'
   }, false)
+  t.equal(config.appTitle, 'My Chat')
   t.equal(config.domainServer, 'https://chat.example.com/app')
   t.equal(config.domainClient, 'http://localhost:3090')
   t.same(config.allowedEmailDomains, ['example.com', 'xn--bcher-kva.example'])

@@ -145,7 +145,8 @@ export function memoryStorage (): Storage {
       return revoked
     },
     async listLiveByUser (userId, now) {
-      return [...sessions.values()]
+      // Newest first; sessions created in the same millisecond, the later-created first (a stable sort of the reversed insertion order).
+      return [...sessions.values()].reverse()
         .filter(s => s.userId === userId && isLive(s, now))
         .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
         .map(copy)

@@ -1,0 +1,61 @@
+import Fastify from 'fastify'
+import t from 'tap'
+import authPlugin, { memoryStorage, type Storage } from '../../index.ts'
+import { alice, baseOptions, build, registerAndLogin } from '../helpers/app.ts'
+
+async function withLogs (t: { teardown(fn: () => unknown): void }, storage: Storage, extra: Record<string, unknown> = {}) {
+  const logs: string[] = []
+  const app = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => logs.push(line) } } })
+  t.teardown(() => app.close())
+  await app.register(authPlugin, { ...baseOptions, storage, ...extra })
+  await app.ready()
+  return { app, logs }
+}
+
+t.test('a failing event listener is logged and the request still succeeds', async t => {
+  const { app, logs } = await withLogs(t, memoryStorage())
+  app.lcauth.events.on('register.success', () => { throw new Error('listener bug') })
+  const response = await app.inject({ method: 'POST', url: '/api/auth/register', payload: alice })
+  t.equal(response.statusCode, 200)
+  t.ok(logs.some(l => l.includes('librechat-auth event listener failed') && l.includes('register.success')))
+})
+
+t.test('a storage that cannot be polled for revocations is a logged warning, not a crash', async t => {
+  const storage = memoryStorage()
+  let fail = false
+  const flaky: Storage = {
+    ...storage,
+    sessions: { ...storage.sessions, listRevokedSince: async (since) => { if (fail) throw new Error('store down'); return storage.sessions.listRevokedSince(since) } }
+  }
+  const { logs } = await withLogs(t, flaky, { revocationPollInterval: 10 })
+  fail = true
+  await new Promise(resolve => setTimeout(resolve, 60))
+  t.ok(logs.some(l => l.includes('lcauth.revocation_poll_failed')))
+})
+
+t.test('memory storage is named in a startup warning, also when passed in', async t => {
+  const { logs } = await withLogs(t, memoryStorage())
+  t.ok(logs.some(l => l.includes('storage is in memory')))
+})
+
+t.test('GET /api/user refuses a valid token of an account that was disabled or deleted', async t => {
+  const { app } = await build(t)
+  const { token } = await registerAndLogin(app)
+  const user = await app.lcauth.storage.users.findByEmail(alice.email)
+  await app.lcauth.storage.users.update(user?.id as string, { disabledAt: new Date() }, new Date())
+  const disabled = await app.inject({ url: '/api/user', headers: { authorization: `Bearer ${token}` } })
+  t.equal(disabled.statusCode, 401)
+  t.equal(disabled.json().code, 'FST_LCAUTH_UNAUTHORIZED')
+  await app.lcauth.storage.users.delete(user?.id as string)
+  t.equal((await app.inject({ url: '/api/user', headers: { authorization: `Bearer ${token}` } })).statusCode, 401)
+})
+
+t.test('the plugin closes the storage it created, and leaves one passed in open', async t => {
+  const passed = memoryStorage()
+  let closed = false
+  const app = Fastify()
+  await app.register(authPlugin, { ...baseOptions, storage: { ...passed, close: async () => { closed = true } } })
+  await app.ready()
+  await app.close()
+  t.equal(closed, false)
+})
