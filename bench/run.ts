@@ -32,7 +32,7 @@ async function start (script: string): Promise<Server> {
   const port = await freePort()
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', `bench/servers/${script}.ts`], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), BCRYPT_ROUNDS, NODE_ENV: 'production' },
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), BCRYPT_ROUNDS, NODE_ENV: 'production', ...passThrough() },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   let out = ''
@@ -46,6 +46,14 @@ async function start (script: string): Promise<Server> {
     stop: async () => { child.kill('SIGTERM'); await once(child, 'exit') }
   }
 }
+
+/** The plugin's own variables given to the runner reach the benchmark servers (e.g. PASSWORD_HASH_CONCURRENCY). */
+function passThrough (): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^(PASSWORD_HASH_|SESSION_|DATABASE_URL$)/.test(e[0]) && e[1] !== undefined))
+}
+
+/** Which scenarios to run: BENCH_ONLY=a,b runs only those. */
+const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c').split(','))
 
 async function load (options: autocannon.Options): Promise<number> {
   const result = await autocannon({ duration: SECONDS, ...options })
@@ -89,24 +97,30 @@ async function main (): Promise<void> {
     const login = await json(`${plugin.url}/api/auth/login`, { email: user.email, password: user.password })
     const { token } = await login.json() as { token: string }
 
-    process.stderr.write('(a) protected route vs bare Fastify\n')
-    const get = (url: string, headers: Record<string, string> = {}) => () => load({ url: `${url}/api/protected`, connections: 10, headers })
-    await get(bare.url)(); await get(plugin.url, { authorization: `Bearer ${token}` })() // warm-up
-    const a = await paired(get(bare.url), get(plugin.url, { authorization: `Bearer ${token}` }))
+    const none = { baseline: [NaN], target: [NaN], ratios: [NaN] }
+    let a = none
+    if (only.has('a')) {
+      process.stderr.write('(a) protected route vs bare Fastify\n')
+      const get = (url: string, headers: Record<string, string> = {}) => () => load({ url: `${url}/api/protected`, connections: 10, headers })
+      await get(bare.url)(); await get(plugin.url, { authorization: `Bearer ${token}` })() // warm-up
+      a = await paired(get(bare.url), get(plugin.url, { authorization: `Bearer ${token}` }))
+    }
 
-    process.stderr.write('(b) login vs one bcrypt comparison; (d) event-loop delay during logins\n')
+    if (only.has('b')) process.stderr.write('(b) login vs one bcrypt comparison; (d) event-loop delay during logins\n')
     const loginLoad = (url: string) => load({ url: `${url}/api/auth/login`, method: 'POST', connections: 4, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: user.email, password: user.password }) })
     const delays: number[] = []
-    const b = await paired(() => loginLoad(bcryptOnly.url), async () => {
-      await fetch(`${plugin.url}/__bench/loop-delay?reset=true`)
-      const rate = await loginLoad(plugin.url)
-      delays.push(((await (await fetch(`${plugin.url}/__bench/loop-delay`)).json()) as { p99: number }).p99)
-      return rate
-    })
+    const b = !only.has('b')
+      ? none
+      : await paired(() => loginLoad(bcryptOnly.url), async () => {
+        await fetch(`${plugin.url}/__bench/loop-delay?reset=true`)
+        const rate = await loginLoad(plugin.url)
+        delays.push(((await (await fetch(`${plugin.url}/__bench/loop-delay`)).json()) as { p99: number }).p99)
+        return rate
+      })
 
     process.stderr.write('(c) refresh rotations per second\n')
     const rotations: number[] = []
-    for (let round = 0; round < ROUNDS; round++) rotations.push(await refreshRate(plugin.url))
+    for (let round = 0; round < ROUNDS && only.has('c'); round++) rotations.push(await refreshRate(plugin.url))
 
     const rows = [
       ['(a) protected route (`lcauth.authenticate`) vs bare Fastify', `${median(a.baseline).toFixed(0)} req/s`, `${median(a.target).toFixed(0)} req/s`, median(a.ratios).toFixed(2), '≥ 0.85'],

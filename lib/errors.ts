@@ -24,6 +24,7 @@ const table = {
   FST_LCAUTH_NOT_FOUND: ['Not found.', 404],
   FST_LCAUTH_WRONG_PASSWORD: ['The current password is not correct.', 401],
   FST_LCAUTH_BUSY: ['The server is busy. Please try again shortly.', 503],
+  FST_LCAUTH_STORAGE_UNAVAILABLE: ['The service is temporarily unavailable. Please try again shortly.', 503],
   FST_LCAUTH_REFRESH_INVALID: ['Your session has expired. Please log in again.', 401],
   FST_LCAUTH_REFRESH_REUSED: ['This session has ended. Please log in again.', 401],
   FST_LCAUTH_REFRESH_RACE: ['This session was just refreshed by another request. Retry with the newest cookie.', 401],

@@ -1,10 +1,11 @@
 // The plugin on the memory adapter, with a protected host route.
 import Fastify from 'fastify'
-import authPlugin from '../../index.ts'
+import authPlugin, { optionsFromEnv } from '../../index.ts'
 import { protectedHandler, ROUNDS, serve } from './common.ts'
 
 const app = Fastify()
 await app.register(authPlugin, {
+  ...optionsFromEnv(process.env),
   jwtSecret: 'bench-access-secret-0123456789-0123456789',
   jwtRefreshSecret: 'bench-refresh-secret-0123456789-012345678',
   domainServer: 'http://127.0.0.1',

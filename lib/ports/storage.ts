@@ -52,8 +52,12 @@ export interface UserStore {
   findByEmail(email: string): Promise<User | null>
   /** Returns the updated user, or null when it does not exist. */
   update(id: string, patch: UserPatch, now: Date): Promise<User | null>
-  /** Deletes the user and, with them, their identities, sessions and one-time tokens. Idempotent. */
-  delete(id: string): Promise<void>
+  /**
+   * Deletes the user with their identities and one-time tokens, and revokes (at `now`) every session
+   * of theirs not yet revoked, returning those ids. The revoked session rows stay until `purge` removes
+   * them, so every instance's revocation mirror sees them. Idempotent.
+   */
+  delete(id: string, now: Date): Promise<string[]>
 }
 
 export interface Identity {
@@ -128,6 +132,8 @@ export interface SessionStore {
    * be kept (not deleted) for at least one access-token lifetime after their revocation.
    */
   listRevokedSince(since: Date): Promise<Array<{ id: string, revokedAt: Date }>>
+  /** Deletes sessions that ended (revoked, or past either expiry) before `before`; returns how many. */
+  purge(before: Date): Promise<number>
 }
 
 export type OneTimeTokenPurpose = 'password_reset' | 'email_verification' | 'invite'
@@ -153,6 +159,8 @@ export interface OneTimeTokenStore {
   consume(purpose: OneTimeTokenPurpose, tokenHash: string, now: Date): Promise<OneTimeToken | null>
   /** Deletes the user's tokens of one purpose (all purposes when omitted); returns how many. */
   deleteForUser(userId: string, purpose?: OneTimeTokenPurpose): Promise<number>
+  /** Deletes tokens that expired or were consumed before `before`; returns how many. */
+  purge(before: Date): Promise<number>
 }
 
 export interface Storage {
@@ -162,6 +170,8 @@ export interface Storage {
   oneTimeTokens: OneTimeTokenStore
   /** A short name for logs and warnings (`memory`, `sqlite`, ...). */
   readonly kind: string
+  /** Prepares the store (for SQL: runs pending migrations unless told not to). The plugin awaits it at registration. */
+  init(): Promise<void>
   /** Releases connections; the plugin calls it on close when it opened the storage. */
   close(): Promise<void>
 }

@@ -200,17 +200,17 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
 
   run('users.delete removes the user and frees the email; deleting again or an unknown id is fine', async storage => {
     const created = await user(storage)
-    await storage.users.delete(created.id)
+    assert.deepEqual(await storage.users.delete(created.id, at(MINUTE)), [])
     assert.equal(await storage.users.findById(created.id), null)
     assert.equal(await storage.users.findByEmail(created.email), null)
-    await storage.users.delete(created.id)
-    await storage.users.delete('no-such-user')
+    assert.deepEqual(await storage.users.delete(created.id, at(MINUTE)), [])
+    assert.deepEqual(await storage.users.delete('no-such-user', at(MINUTE)), [])
     const again = await storage.users.create(newUser({ email: created.email }), at(HOUR))
     assert.ok(again)
     assert.equal(again.email, created.email)
   })
 
-  run('users.delete cascades to the user\'s identities, sessions and one-time tokens, and only theirs', async storage => {
+  run('users.delete removes the user\'s identities and one-time tokens and revokes (keeps) their sessions, and only theirs', async storage => {
     const [doomed, kept] = [await user(storage), await user(storage)]
     const rows = async (userId: string) => ({
       identity: await storage.identities.create(newIdentity(userId)),
@@ -222,12 +222,17 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
     const stay = await rows(kept.id)
     const invite = await storage.oneTimeTokens.create(newToken('invite', null, { email: doomed.email }))
     assert.ok(gone.identity && stay.identity)
-    await storage.users.delete(doomed.id)
+    const alreadyRevoked = await session(storage, doomed.id)
+    await storage.sessions.revoke(alreadyRevoked.id, at(0))
+    assert.deepEqual(await storage.users.delete(doomed.id, at(MINUTE)), [gone.session.id])
 
     assert.equal(await storage.identities.find(gone.identity.provider, gone.identity.issuer, gone.identity.subject), null)
     assert.deepEqual(await storage.identities.listByUser(doomed.id), [])
-    assert.equal(await storage.sessions.findById(gone.session.id), null)
+    // Revoked, not deleted: every instance's revocation mirror must still see it.
+    assert.deepEqual(await storage.sessions.findById(gone.session.id), { ...gone.session, revokedAt: at(MINUTE) })
+    assert.deepEqual(await storage.sessions.findById(alreadyRevoked.id), { ...alreadyRevoked, revokedAt: at(0) })
     assert.deepEqual(await storage.sessions.listLiveByUser(doomed.id, at(MINUTE)), [])
+    assert.ok((await storage.sessions.listRevokedSince(at(MINUTE))).some(r => r.id === gone.session.id))
     assert.equal(await storage.oneTimeTokens.consume('password_reset', gone.reset.tokenHash, at(MINUTE)), null)
     assert.equal(await storage.oneTimeTokens.consume('email_verification', gone.verification.tokenHash, at(MINUTE)), null)
     assert.equal(await storage.oneTimeTokens.deleteForUser(doomed.id), 0)
@@ -481,6 +486,35 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
     assert.deepEqual(await storage.sessions.revokeAllForUser(a.id, at(7 * MINUTE)), [])
     assert.deepEqual(await storage.sessions.revokeAllForUser('no-such-user', at(7 * MINUTE)), [])
     assert.deepEqual(await storage.sessions.findById(others.id), others)
+  })
+
+  run('sessions.purge deletes sessions that ended (revoked or expired) before `before`, and only those', async storage => {
+    const owner = await user(storage)
+    const revokedEarly = await session(storage, owner.id)
+    await storage.sessions.revoke(revokedEarly.id, at(HOUR))
+    const revokedLate = await session(storage, owner.id)
+    await storage.sessions.revoke(revokedLate.id, at(3 * HOUR))
+    const idleEnded = await session(storage, owner.id, { expiresAt: at(HOUR) })
+    const capped = await session(storage, owner.id, { expiresAt: at(DAY), absoluteExpiresAt: at(HOUR) })
+    const live = await session(storage, owner.id, { expiresAt: at(DAY) })
+    const endsAtCut = await session(storage, owner.id, { expiresAt: at(2 * HOUR) })
+    assert.equal(await storage.sessions.purge(at(2 * HOUR)), 3)
+    for (const gone of [revokedEarly, idleEnded, capped]) assert.equal(await storage.sessions.findById(gone.id), null)
+    for (const kept of [revokedLate, live, endsAtCut]) assert.ok(await storage.sessions.findById(kept.id))
+    assert.equal(await storage.sessions.purge(at(2 * HOUR)), 0)
+  })
+
+  run('oneTimeTokens.purge deletes tokens expired or consumed before `before`', async storage => {
+    const owner = await user(storage)
+    const expired = await storage.oneTimeTokens.create(newToken('password_reset', owner.id, { expiresAt: at(HOUR) }))
+    const consumed = await storage.oneTimeTokens.create(newToken('email_verification', owner.id, { expiresAt: at(DAY) }))
+    assert.ok(await storage.oneTimeTokens.consume('email_verification', consumed.tokenHash, at(MINUTE)))
+    const fresh = await storage.oneTimeTokens.create(newToken('password_reset', owner.id, { expiresAt: at(DAY) }))
+    assert.equal(await storage.oneTimeTokens.purge(at(2 * HOUR)), 2)
+    assert.equal(await storage.oneTimeTokens.consume('password_reset', expired.tokenHash, at(0)), null)
+    assert.ok(await storage.oneTimeTokens.consume('password_reset', fresh.tokenHash, at(2 * HOUR)))
+    assert.equal(await storage.oneTimeTokens.purge(at(2 * HOUR)), 0, 'consumed at the cut: not before it')
+    assert.equal(await storage.oneTimeTokens.purge(at(3 * HOUR)), 1, 'the one just consumed goes next time')
   })
 
   run('sessions.listRevokedSince lists every session revoked at or after `since`, with its revocation time', async storage => {

@@ -29,6 +29,7 @@ t.test('defaults follow the user guide and the design', async t => {
     refreshReuseInterval: 10_000,
     sessionMaxPerUser: 20,
     revocationPollInterval: 500,
+    hashConcurrency: 4,
     hashMaxWait: 5000,
     minPasswordLength: 8,
     bcryptRounds: 12,

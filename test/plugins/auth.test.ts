@@ -46,7 +46,7 @@ t.test('GET /api/user refuses a valid token of an account that was disabled or d
   const disabled = await app.inject({ url: '/api/user', headers: { authorization: `Bearer ${token}` } })
   t.equal(disabled.statusCode, 401)
   t.equal(disabled.json().code, 'FST_LCAUTH_UNAUTHORIZED')
-  await app.lcauth.storage.users.delete(user?.id as string)
+  await app.lcauth.storage.users.delete(user?.id as string, new Date())
   t.equal((await app.inject({ url: '/api/user', headers: { authorization: `Bearer ${token}` } })).statusCode, 401)
 })
 

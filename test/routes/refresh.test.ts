@@ -324,7 +324,7 @@ t.test('RT-07: a disabled or deleted user\'s refresh token fails', async t => {
     const { refresh: rt1 } = await registerAndLogin(app)
     const user = await app.lcauth.storage.users.findByEmail(alice.email)
     if (user === null) throw new Error('no user')
-    await app.lcauth.storage.users.delete(user.id)
+    await app.lcauth.storage.users.delete(user.id, new Date())
     events.all.length = 0
 
     const response = await refresh(app, rt1)

@@ -63,14 +63,21 @@ export function memoryStorage (): Storage {
       users.set(id, updated)
       return copy(updated)
     },
-    async delete (id) {
+    async delete (id, now) {
       const user = users.get(id)
-      if (!user) return
+      if (!user) return []
       users.delete(id)
       userIdByEmail.delete(user.email)
       for (const [key, identity] of identities) if (identity.userId === id) identities.delete(key)
-      for (const [key, session] of sessions) if (session.userId === id) sessions.delete(key)
       for (const [key, token] of tokens) if (token.userId === id) tokens.delete(key)
+      const revoked: string[] = []
+      for (const session of sessions.values()) {
+        if (session.userId === id && session.revokedAt === null) {
+          session.revokedAt = new Date(now)
+          revoked.push(session.id)
+        }
+      }
+      return revoked
     }
   }
 
@@ -151,6 +158,17 @@ export function memoryStorage (): Storage {
         .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
         .map(copy)
     },
+    async purge (before) {
+      let count = 0
+      for (const [id, session] of sessions) {
+        const ended = session.revokedAt ?? (session.expiresAt < session.absoluteExpiresAt ? session.expiresAt : session.absoluteExpiresAt)
+        if (ended < before) {
+          sessions.delete(id)
+          count++
+        }
+      }
+      return count
+    },
     async listRevokedSince (since) {
       const found: Array<{ id: string, revokedAt: Date }> = []
       for (const session of sessions.values()) {
@@ -172,6 +190,16 @@ export function memoryStorage (): Storage {
       token.consumedAt = now
       return copy(token)
     },
+    async purge (before) {
+      let count = 0
+      for (const [key, token] of tokens) {
+        if (token.expiresAt < before || (token.consumedAt !== null && token.consumedAt < before)) {
+          tokens.delete(key)
+          count++
+        }
+      }
+      return count
+    },
     async deleteForUser (userId, purpose) {
       let count = 0
       for (const [key, token] of tokens) {
@@ -184,5 +212,13 @@ export function memoryStorage (): Storage {
     }
   }
 
-  return { kind: 'memory', users: userStore, identities: identityStore, sessions: sessionStore, oneTimeTokens: tokenStore, close: async () => {} }
+  return {
+    kind: 'memory',
+    users: userStore,
+    identities: identityStore,
+    sessions: sessionStore,
+    oneTimeTokens: tokenStore,
+    init: async () => {},
+    close: async () => {}
+  }
 }
