@@ -1,0 +1,76 @@
+import type { OneTimeTokenPurpose, Role } from '../../ports/storage.ts'
+
+/**
+ * The tables of the SQL storage as Kysely sees them. Column types are what the drivers hand back
+ * and accept: a `Timestamp` is a `Date` on PostgreSQL (`timestamptz`) and epoch milliseconds on
+ * SQLite (`integer`); a `Flag` is a `boolean` on PostgreSQL and 0/1 on SQLite. Rows are turned into
+ * the port's types in `rows.ts`, and values into the dialect's form by the `SqlContext` codec.
+ */
+
+export type Timestamp = Date | number
+export type Flag = boolean | number
+
+export interface UsersTable {
+  id: string
+  email: string
+  name: string
+  username: string | null
+  avatar: string | null
+  provider: string
+  role: Role
+  email_verified: Flag
+  password_hash: string | null
+  disabled_at: Timestamp | null
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface IdentitiesTable {
+  provider: string
+  issuer: string
+  subject: string
+  user_id: string
+  email: string | null
+  email_verified: Flag
+  created_at: Timestamp
+}
+
+export interface SessionsTable {
+  id: string
+  user_id: string
+  refresh_token_hash: string
+  previous_token_hash: string | null
+  rotated_at: Timestamp | null
+  /** JSON array of strings, newest first. */
+  retired_token_hashes: string
+  created_at: Timestamp
+  last_used_at: Timestamp
+  expires_at: Timestamp
+  absolute_expires_at: Timestamp
+  user_agent: string | null
+  ip: string | null
+  revoked_at: Timestamp | null
+}
+
+export interface OneTimeTokensTable {
+  purpose: OneTimeTokenPurpose
+  token_hash: string
+  user_id: string | null
+  email: string
+  expires_at: Timestamp
+  created_at: Timestamp
+  consumed_at: Timestamp | null
+}
+
+/**
+ * Every table, by name. Not listed: the insertion-order column used to break ties between equal
+ * creation times (`rowid` on SQLite, a `seq bigserial` column on PostgreSQL), which only appears
+ * in ORDER BY clauses (see `SqlContext.insertionOrder`).
+ */
+export interface Database {
+  lcauth_users: UsersTable
+  lcauth_identities: IdentitiesTable
+  lcauth_sessions: SessionsTable
+  lcauth_one_time_tokens: OneTimeTokensTable
+}
+

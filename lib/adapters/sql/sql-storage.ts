@@ -1,0 +1,46 @@
+import type { Kysely } from 'kysely'
+import type { Storage } from '../../ports/storage.ts'
+import { sqlContext, type SqlDialect } from './context.ts'
+import { guarded } from './errors.ts'
+import { sqlIdentityStore } from './identities.ts'
+import { migrateToLatest } from './migrations.ts'
+import { sqlOneTimeTokenStore } from './one-time-tokens.ts'
+import type { Database } from './schema.ts'
+import { sqlSessionStore } from './sessions.ts'
+import { sqlUserStore } from './users.ts'
+
+export interface SqlStorageOptions {
+  dialect: SqlDialect
+  /** The storage's `kind`, for logs. */
+  kind: string
+  /** Whether `init()` applies pending migrations. */
+  migrate: boolean
+  /** PostgreSQL: the schema the connections' search_path selects, created by `init()` when missing. */
+  schema?: string
+  /** Releases the database (called once, however often `close()` is). */
+  close: () => Promise<void>
+}
+
+/**
+ * The Storage port on a Kysely database, for either dialect (`sqliteStorage()` and `postgresStorage()`
+ * build the database). Every operation is one statement, or one short transaction of statements only;
+ * errors that mean the database is unavailable reject with FST_LCAUTH_STORAGE_UNAVAILABLE.
+ */
+export function sqlStorage (db: Kysely<Database>, options: SqlStorageOptions): Storage {
+  const ctx = sqlContext(db, options.dialect)
+  const lifecycle = guarded({
+    async init (): Promise<void> {
+      if (options.migrate) await migrateToLatest(db, options.dialect, options.schema)
+    }
+  })
+  let closing: Promise<void> | undefined
+  return {
+    kind: options.kind,
+    users: guarded(sqlUserStore(ctx)),
+    identities: guarded(sqlIdentityStore(ctx)),
+    sessions: guarded(sqlSessionStore(ctx)),
+    oneTimeTokens: guarded(sqlOneTimeTokenStore(ctx)),
+    init: lifecycle.init,
+    close: () => (closing ??= options.close())
+  }
+}

@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
+import t from 'tap'
+import { postgresStorage } from '../../lib/adapters/sql/postgres.ts'
+import type { Storage } from '../../lib/ports/storage.ts'
+import { storageConformance } from '../conformance/storage.ts'
+import { at, newSession, newUser, parallel, type TestFn } from '../conformance/types.ts'
+
+const url = process.env.DATABASE_URL
+
+if (url === undefined || url === '') {
+  if (process.env.REQUIRE_SERVICES === '1') {
+    t.fail('DATABASE_URL is not set, and REQUIRE_SERVICES=1 forbids skipping the postgres suite')
+  } else {
+    t.comment('postgres suite skipped: DATABASE_URL is not set')
+    t.plan(0)
+  }
+} else {
+  suite(url)
+}
+
+function suite (url: string): void {
+  const admin = new pg.Pool({ connectionString: url, max: 2 })
+  t.teardown(() => admin.end())
+
+  const newSchema = (): string => `lcauth_t_${randomBytes(6).toString('hex')}`
+  const dropSchema = async (schema: string): Promise<void> => { await admin.query(`drop schema if exists "${schema}" cascade`) }
+
+  /** `url` with extra connection parameters (libpq style, as pg reads them from the query string). */
+  const withParams = (params: Record<string, string>): string => {
+    const next = new URL(url)
+    for (const [key, value] of Object.entries(params)) next.searchParams.set(key, value)
+    return next.toString()
+  }
+
+  /** A migrated storage in a schema of its own, dropped when closed. */
+  async function fresh (): Promise<Storage> {
+    const schema = newSchema()
+    const storage = postgresStorage({ connectionString: url, schema })
+    const close = async (): Promise<void> => { await storage.close(); await dropSchema(schema) }
+    await storage.init().catch(async (error: unknown) => { await close(); throw error })
+    return { ...storage, close }
+  }
+
+  const test: TestFn = (name, fn) => t.test(name, async () => { await fn() })
+  storageConformance(test, fresh)
+
+  t.test('postgres storage says what it is and uses timestamptz and boolean columns', async t => {
+    const schema = newSchema()
+    const storage = postgresStorage({ connectionString: url, schema })
+    t.teardown(async () => { await storage.close(); await dropSchema(schema) })
+    await storage.init()
+    t.equal(storage.kind, 'postgres')
+    const { rows } = await admin.query(
+      `select table_name, column_name, data_type from information_schema.columns
+       where table_schema = $1 and column_name in ('created_at', 'email_verified') order by table_name, column_name`, [schema])
+    t.same(rows, [
+      { table_name: 'lcauth_identities', column_name: 'created_at', data_type: 'timestamp with time zone' },
+      { table_name: 'lcauth_identities', column_name: 'email_verified', data_type: 'boolean' },
+      { table_name: 'lcauth_one_time_tokens', column_name: 'created_at', data_type: 'timestamp with time zone' },
+      { table_name: 'lcauth_sessions', column_name: 'created_at', data_type: 'timestamp with time zone' },
+      { table_name: 'lcauth_users', column_name: 'created_at', data_type: 'timestamp with time zone' },
+      { table_name: 'lcauth_users', column_name: 'email_verified', data_type: 'boolean' }
+    ])
+  })
+
+  t.test('two storages on one schema: concurrent migrations apply once; of 20 concurrent first creations exactly one is ADMIN', async t => {
+    const schema = newSchema()
+    const [a, b] = [postgresStorage({ connectionString: url, schema, pool: { max: 3 } }), postgresStorage({ connectionString: url, schema })]
+    t.teardown(async () => { await a.close(); await b.close(); await dropSchema(schema) })
+    await Promise.all([a.init(), b.init()])
+    const { rows } = await admin.query(`select name from "${schema}".lcauth_migrations`)
+    t.same(rows, [{ name: '0001_initial' }])
+    const created = await parallel(20, i => (i % 2 === 0 ? a : b).users.create(newUser(), at(0)))
+    t.equal(created.filter(u => u !== null).length, 20)
+    t.equal(created.filter(u => u?.role === 'ADMIN').length, 1)
+  })
+
+  t.test('without a schema option, the tables go to the connection\'s current schema', async t => {
+    const schema = newSchema()
+    await admin.query(`create schema "${schema}"`)
+    t.teardown(() => dropSchema(schema))
+    const storage = postgresStorage({ connectionString: withParams({ options: `-c search_path=${schema}` }) })
+    t.teardown(() => storage.close())
+    await storage.init()
+    t.ok(await storage.users.create(newUser(), at(0)))
+    const { rows } = await admin.query(`select count(*)::int as n from "${schema}".lcauth_users`)
+    t.same(rows, [{ n: 1 }])
+
+    const nowhere = postgresStorage({ connectionString: withParams({ options: `-c search_path=${newSchema()}` }) })
+    t.teardown(() => nowhere.close())
+    await t.rejects(nowhere.init(), { message: /no schema on the search_path exists/ })
+  })
+
+  t.test('migrate: false creates nothing', async t => {
+    const schema = newSchema()
+    const storage = postgresStorage({ connectionString: url, schema, migrate: false })
+    t.teardown(() => storage.close())
+    await storage.init()
+    await t.rejects(storage.users.findById('x'), { code: '42P01' }, 'no table')
+    const { rows } = await admin.query('select count(*)::int as n from information_schema.schemata where schema_name = $1', [schema])
+    t.same(rows, [{ n: 0 }], 'not even the schema')
+  })
+
+  t.test('an unreachable database answers FST_LCAUTH_STORAGE_UNAVAILABLE quickly, never hangs', async t => {
+    const unreachable = 'postgres://postgres@127.0.0.1:1/test'
+    for (const storage of [postgresStorage({ connectionString: unreachable, schema: newSchema() }), postgresStorage({ connectionString: unreachable })]) {
+      t.teardown(() => storage.close())
+      const started = Date.now()
+      await t.rejects(storage.init(), { code: 'FST_LCAUTH_STORAGE_UNAVAILABLE', statusCode: 503, cause: { code: 'ECONNREFUSED' } })
+      await t.rejects(storage.users.findById('x'), { code: 'FST_LCAUTH_STORAGE_UNAVAILABLE' })
+      t.ok(Date.now() - started < 6000)
+    }
+  })
+
+  t.test('a connection killed mid-query answers FST_LCAUTH_STORAGE_UNAVAILABLE; killed idle ones are replaced', async t => {
+    const schema = newSchema()
+    const storage = postgresStorage({ connectionString: withParams({ application_name: schema }), schema })
+    t.teardown(async () => { await storage.close(); await dropSchema(schema) })
+    await storage.init()
+    const owner = await storage.users.create(newUser(), at(0))
+    const session = await storage.sessions.create(newSession(owner?.id ?? ''))
+    const kill = (state: string): Promise<pg.QueryResult> => admin.query(
+      'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and state = $2', [schema, state])
+
+    // Idle connections killed (a server restart): the pool drops them and the process lives on.
+    t.ok(((await kill('idle')).rowCount ?? 0) > 0)
+    await sleep(100)
+    t.same(await storage.sessions.findById(session.id), session)
+
+    // A connection killed while its query waits on a lock held elsewhere.
+    const locker = await admin.connect()
+    t.teardown(() => locker.release())
+    await locker.query('begin')
+    await locker.query(`select 1 from "${schema}".lcauth_sessions where id = $1 for update`, [session.id])
+    const revoking = storage.sessions.revoke(session.id, at(0)).catch((error: unknown) => error)
+    for (let i = 0; i < 50 && (await kill('active')).rowCount === 0; i++) await sleep(20)
+    t.match(await revoking, { code: 'FST_LCAUTH_STORAGE_UNAVAILABLE', cause: { code: '57P01' } })
+    await locker.query('rollback')
+    await sleep(200) // the killed backend's socket closes a moment after its error, and the pool then drops it
+    t.equal(await storage.sessions.revoke(session.id, at(0)), true, 'a new connection serves the next call')
+  })
+}

@@ -1,0 +1,181 @@
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import BetterSqlite3 from 'better-sqlite3'
+import { Kysely, SqliteDialect } from 'kysely'
+import t, { type Test } from 'tap'
+import { migrateToLatest } from '../../lib/adapters/sql/migrations.ts'
+import type { Database } from '../../lib/adapters/sql/schema.ts'
+import { sqliteStorage } from '../../lib/adapters/sql/sqlite.ts'
+import type { Storage } from '../../lib/ports/storage.ts'
+import { storageConformance } from '../conformance/storage.ts'
+import { at, newIdentity, newSession, newUser, parallel, type TestFn } from '../conformance/types.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'lcauth-sqlite-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+
+/** A path in a directory that does not exist yet (the storage creates it). */
+const tempFile = (): string => join(dir, randomBytes(6).toString('hex'), 'auth.db')
+
+const removeDatabase = (filename: string): void => {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(filename + suffix, { force: true })
+}
+
+/** A migrated storage on a fresh file, removed when closed. */
+async function fresh (filename = tempFile()): Promise<Storage> {
+  const storage = sqliteStorage({ filename })
+  await storage.init()
+  return { ...storage, close: async () => { await storage.close(); removeDatabase(filename) } }
+}
+
+/** A second, plain connection to the same file, as another process would have. */
+function raw (t: Test, filename: string): BetterSqlite3.Database {
+  const database = new BetterSqlite3(filename)
+  t.teardown(() => database.close())
+  return database
+}
+
+const tables = (database: BetterSqlite3.Database): string[] =>
+  database.prepare("select name from sqlite_master where type = 'table' and name like 'lcauth%' order by name").pluck().all() as string[]
+
+const test: TestFn = (name, fn) => t.test(name, async () => { await fn() })
+storageConformance(test, fresh)
+
+t.test('sqlite storage says what it is and keeps its file in WAL mode with enforced foreign keys', async t => {
+  const filename = tempFile()
+  const storage = await fresh(filename)
+  t.teardown(() => storage.close())
+  t.equal(storage.kind, 'sqlite')
+  t.equal(raw(t, filename).pragma('journal_mode', { simple: true }), 'wal')
+  await t.rejects(storage.identities.create(newIdentity('no-such-user')), { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' })
+})
+
+t.test('two connections to one file: of 20 concurrent first creations exactly one is ADMIN', async t => {
+  const filename = tempFile()
+  const [a, b] = [sqliteStorage({ filename }), sqliteStorage({ filename })]
+  t.teardown(async () => { await a.close(); await b.close() })
+  await a.init()
+  await b.init()
+  const created = await parallel(20, i => (i % 2 === 0 ? a : b).users.create(newUser(), at(0)))
+  t.equal(created.filter(u => u !== null).length, 20)
+  t.equal(created.filter(u => u?.role === 'ADMIN').length, 1)
+})
+
+t.test('separate processes on one fresh file: concurrent migrations apply once, exactly one first user is ADMIN', async t => {
+  const filename = tempFile()
+  const module = fileURLToPath(new URL('../../lib/adapters/sql/sqlite.ts', import.meta.url))
+  const startAt = Date.now() + 1500
+  // Each process waits for the same moment, then migrates and creates 10 users at once.
+  const script = `
+    import { sqliteStorage } from ${JSON.stringify(module)}
+    await new Promise(resolve => setTimeout(resolve, ${startAt} - Date.now()))
+    const storage = sqliteStorage({ filename: ${JSON.stringify(filename)} })
+    await storage.init()
+    const user = i => ({ email: 'p' + process.pid + '-' + i + '@example.test', name: 'n', username: null, provider: 'local', emailVerified: false, passwordHash: null })
+    const created = await Promise.all(Array.from({ length: 10 }, (_, i) => storage.users.create(user(i), new Date())))
+    await storage.close()
+    console.log(JSON.stringify(created.map(u => u && u.role)))`
+  // tsx loads the TypeScript source in the children; tap's process tracking would record their
+  // coverage of the tsx-compiled files over this process's, so it is switched off for them.
+  const run = (): Promise<{ stdout: string }> => promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { PATH: process.env.PATH ?? '', _TAPJS_PROCESSINFO_COVERAGE_: '0' }
+  })
+  const outputs = await Promise.all([run(), run(), run(), run()])
+  const roles = outputs.flatMap(({ stdout }) => JSON.parse(stdout) as Array<string | null>)
+  t.equal(roles.length, 40)
+  t.equal(roles.filter(role => role === 'ADMIN').length, 1)
+  t.equal(roles.filter(role => role === 'USER').length, 39)
+  t.same(raw(t, filename).prepare('select name from lcauth_migrations').pluck().all(), ['0001_initial'])
+  removeDatabase(filename)
+})
+
+t.test('migrations: applied once, in one transaction; migrate: false creates nothing', async t => {
+  const filename = tempFile()
+  const unmigrated = sqliteStorage({ filename, migrate: false })
+  await unmigrated.init()
+  await t.rejects(unmigrated.users.findById('x'), { message: /no such table: lcauth_users/ })
+  await unmigrated.close()
+  t.same(tables(raw(t, filename)), [], 'migrate: false leaves a fresh file without tables')
+
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(filename) }) })
+  t.teardown(() => db.destroy())
+  t.same(await migrateToLatest(db, 'sqlite'), ['0001_initial'])
+  t.same(tables(raw(t, filename)), [
+    'lcauth_identities', 'lcauth_migrations', 'lcauth_migrations_lock', 'lcauth_one_time_tokens', 'lcauth_sessions', 'lcauth_users'
+  ])
+  const storage = sqliteStorage({ filename })
+  t.teardown(() => storage.close())
+  await storage.init()
+  const user = await storage.users.create(newUser(), at(0))
+  await storage.init()
+  t.same(await storage.users.findById(user?.id ?? ''), user, 'init() on a migrated file is a no-op')
+  t.same(await migrateToLatest(db, 'sqlite'), [])
+})
+
+t.test('a failed migration rolls back entirely and says which one failed', async t => {
+  const filename = join(dir, 'failing.db')
+  const database = raw(t, filename)
+  database.exec('create table lcauth_users (id text)')
+  const migrating = sqliteStorage({ filename })
+  t.teardown(() => migrating.close())
+  const error = await migrating.init().catch((e: unknown) => e)
+  t.match(error, { message: /could not migrate the sqlite database \(migration 0001_initial\): SqliteError: table "lcauth_users" already exists/ })
+  t.ok(error instanceof Error && error.cause instanceof Error)
+  t.same(tables(database), ['lcauth_users'], 'nothing of the failed run is left')
+})
+
+t.test('migrating a database with an unknown applied migration fails clearly', async t => {
+  const filename = tempFile()
+  const storage = await fresh(filename)
+  t.teardown(() => storage.close())
+  raw(t, filename).prepare('insert into lcauth_migrations (name, timestamp) values (?, ?)').run('9999_from_the_future', new Date().toISOString())
+  await t.rejects(storage.init(), { message: /could not migrate the sqlite database: .*9999_from_the_future is missing/ })
+})
+
+t.test('a busy database answers FST_LCAUTH_STORAGE_UNAVAILABLE after busyTimeoutMs, with the driver error as cause', async t => {
+  const filename = tempFile()
+  const setup = await fresh(filename)
+  await setup.users.create(newUser(), at(0))
+  const storage = sqliteStorage({ filename, busyTimeoutMs: 50 })
+  t.teardown(async () => { await storage.close(); await setup.close() })
+  await storage.init()
+  const other = raw(t, filename)
+  other.exec('begin immediate')
+  const started = Date.now()
+  const error = await storage.users.create(newUser(), at(0)).catch((e: unknown) => e)
+  t.match(error, { code: 'FST_LCAUTH_STORAGE_UNAVAILABLE', statusCode: 503, cause: { code: 'SQLITE_BUSY' } })
+  t.ok(Date.now() - started < 2000)
+  other.exec('rollback')
+  t.ok(await storage.users.create(newUser(), at(0)), 'works again once the lock is gone')
+})
+
+t.test('a file that cannot be opened answers FST_LCAUTH_STORAGE_UNAVAILABLE', async t => {
+  const storage = sqliteStorage({ filename: dir })
+  t.teardown(() => storage.close())
+  await t.rejects(storage.init(), { code: 'FST_LCAUTH_STORAGE_UNAVAILABLE', cause: { code: 'SQLITE_CANTOPEN' } })
+})
+
+t.test('a corrupt retired-hash list is a store error, not an empty list', async t => {
+  const filename = tempFile()
+  const storage = await fresh(filename)
+  t.teardown(() => storage.close())
+  const owner = await storage.users.create(newUser(), at(0))
+  const session = await storage.sessions.create(newSession(owner?.id ?? ''))
+  const database = raw(t, filename)
+  for (const corrupt of ['{}', '[1]']) {
+    database.prepare('update lcauth_sessions set retired_token_hashes = ? where id = ?').run(corrupt, session.id)
+    await t.rejects(storage.sessions.findById(session.id), { message: /retired_token_hashes is not a JSON array of strings/ })
+  }
+})
+
+t.test('close() is idempotent', async t => {
+  const storage = sqliteStorage({ filename: tempFile() })
+  await storage.init()
+  await storage.close()
+  await storage.close()
+  t.pass()
+})
