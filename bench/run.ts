@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
 import autocannon from 'autocannon'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
@@ -28,11 +29,11 @@ async function freePort (): Promise<number> {
   return port
 }
 
-async function start (script: string): Promise<Server> {
+async function start (script: string, extraEnv: Record<string, string> = {}): Promise<Server> {
   const port = await freePort()
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', `bench/servers/${script}.ts`], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), BCRYPT_ROUNDS, NODE_ENV: 'production', ...passThrough() },
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), BCRYPT_ROUNDS, NODE_ENV: 'production', ...passThrough(), ...extraEnv },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   let out = ''
@@ -49,11 +50,24 @@ async function start (script: string): Promise<Server> {
 
 /** The plugin's own variables given to the runner reach the benchmark servers (e.g. PASSWORD_HASH_CONCURRENCY). */
 function passThrough (): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^(PASSWORD_HASH_|SESSION_|DATABASE_URL$)/.test(e[0]) && e[1] !== undefined))
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^(PASSWORD_HASH_|SESSION_)/.test(e[0]) && e[1] !== undefined))
 }
 
 /** Which scenarios to run: BENCH_ONLY=a,b runs only those. */
-const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c').split(','))
+const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c,e').split(','))
+
+/** The storages refresh is measured on: memory, SQLite in a temp file, and PostgreSQL when DATABASE_URL names one. */
+function storages (): Array<{ name: string, env: Record<string, string> }> {
+  const list = [
+    { name: 'memory', env: {} },
+    { name: 'SQLite', env: { DATABASE_URL: `sqlite:${tmpdir()}/lcauth-bench-${process.pid}-${Date.now()}.db` } }
+  ]
+  const pg = process.env.DATABASE_URL
+  if (pg !== undefined && pg.startsWith('postgres')) {
+    list.push({ name: 'PostgreSQL', env: { DATABASE_URL: `${pg}${pg.includes('?') ? '&' : '?'}schema=lcauth_bench_${process.pid}` } })
+  }
+  return list
+}
 
 async function load (options: autocannon.Options): Promise<number> {
   const result = await autocannon({ duration: SECONDS, ...options })
@@ -118,16 +132,40 @@ async function main (): Promise<void> {
         return rate
       })
 
-    process.stderr.write('(c) refresh rotations per second\n')
-    const rotations: number[] = []
-    for (let round = 0; round < ROUNDS && only.has('c'); round++) rotations.push(await refreshRate(plugin.url))
+    const refreshRows: string[][] = []
+    for (const storage of only.has('c') ? storages() : []) {
+      process.stderr.write(`(c) refresh rotations per second on ${storage.name}\n`)
+      const server = await start('plugin', storage.env)
+      try {
+        await json(`${server.url}/api/auth/register`, user)
+        const rotations: number[] = []
+        for (let round = 0; round < ROUNDS; round++) rotations.push(await refreshRate(server.url))
+        refreshRows.push([`(c) refresh rotations, ${storage.name} storage (8 clients)`, '—', `${median(rotations).toFixed(0)} /s`, '—', '—'])
+      } finally {
+        await server.stop()
+      }
+    }
+
+    const loginRows: string[][] = []
+    if (only.has('e')) {
+      process.stderr.write('(e) login on SQLite vs one bcrypt comparison\n')
+      const sqlite = await start('plugin', storages()[1]?.env)
+      try {
+        await json(`${sqlite.url}/api/auth/register`, user)
+        const e = await paired(() => loginLoad(bcryptOnly.url), () => loginLoad(sqlite.url))
+        loginRows.push([`(e) login on SQLite vs one bcrypt comparison (cost ${BCRYPT_ROUNDS})`, `${median(e.baseline).toFixed(1)} req/s`, `${median(e.target).toFixed(1)} req/s`, median(e.ratios).toFixed(2), '—'])
+      } finally {
+        await sqlite.stop()
+      }
+    }
 
     const rows = [
       ['(a) protected route (`lcauth.authenticate`) vs bare Fastify', `${median(a.baseline).toFixed(0)} req/s`, `${median(a.target).toFixed(0)} req/s`, median(a.ratios).toFixed(2), '≥ 0.85'],
       [`(b) login vs one bcrypt comparison (cost ${BCRYPT_ROUNDS})`, `${median(b.baseline).toFixed(1)} req/s`, `${median(b.target).toFixed(1)} req/s`, median(b.ratios).toFixed(2), '≥ 0.90'],
-      ['(c) refresh rotations (memory storage, 8 sessions)', '—', `${median(rotations).toFixed(0)} /s`, '—', '—'],
-      ['(d) event-loop delay p99 during (b)', '—', `${median(delays).toFixed(1)} ms`, '—', '< 20 ms']
-    ]
+      ...refreshRows,
+      ['(d) event-loop delay p99 during (b)', '—', `${median(delays).toFixed(1)} ms`, '—', '< 20 ms'],
+      ...loginRows
+    ].filter(row => !row.some(cell => cell.includes('NaN')))
     const table = [
       `Benchmarks: ${ROUNDS} interleaved rounds of ${SECONDS} s per side, medians; Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
       '',

@@ -4,9 +4,10 @@
  * In your own app, import from 'librechat-auth' instead of '../index.ts'.
  */
 import { randomBytes } from 'node:crypto'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import fastifyEnv from '@fastify/env'
 import Fastify, { type FastifyInstance } from 'fastify'
-import authPlugin, { envSchema, optionsFromEnv } from '../index.ts'
+import authPlugin, { DEFAULT_DATABASE_URL, envSchema, optionsFromEnv } from '../index.ts'
 
 type Env = Record<string, string | undefined>
 
@@ -18,7 +19,25 @@ const exampleEnvSchema = {
     PORT: { type: 'string', default: '3080' },
     HOST: { type: 'string', default: '127.0.0.1' },
     LOG_LEVEL: { type: 'string', default: 'info' },
-    DATABASE_URL: { type: 'string' }
+    DATA_DIR: { type: 'string', default: 'data' }
+  }
+}
+
+interface DevSecrets { jwtSecret: string, jwtRefreshSecret: string }
+
+/**
+ * Development secrets, made once and kept in the data folder (readable by this user only) so a
+ * restart keeps everyone's sessions. Never used in production, where the secrets must be set.
+ */
+async function devSecrets (dataDir: string): Promise<{ secrets: DevSecrets, created: boolean }> {
+  const file = `${dataDir}/dev-secrets.json`
+  try {
+    return { secrets: JSON.parse(await readFile(file, 'utf8')) as DevSecrets, created: false }
+  } catch {
+    const secrets = { jwtSecret: randomBytes(32).toString('hex'), jwtRefreshSecret: randomBytes(32).toString('hex') }
+    await mkdir(dataDir, { recursive: true, mode: 0o700 })
+    await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
+    return { secrets, created: true }
   }
 }
 
@@ -43,16 +62,13 @@ export async function buildExampleServer (env: Env): Promise<{ app: FastifyInsta
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
   options.domainServer ??= origin
   options.domainClient ??= options.domainServer
-  if (config.DATABASE_URL !== undefined && config.DATABASE_URL !== '') {
-    app.log.warn('DATABASE_URL is set, but this release serves only in-memory storage: using memory, nothing will persist')
-  }
-  if (options.production !== true) {
-    for (const key of ['jwtSecret', 'jwtRefreshSecret'] as const) {
-      if (options[key] === undefined) {
-        options[key] = randomBytes(32).toString('hex')
-        app.log.warn(`${key === 'jwtSecret' ? 'JWT_SECRET' : 'JWT_REFRESH_SECRET'} is not set: using a random development secret (sessions end when the server restarts)`)
-      }
-    }
+  // The embedded default: SQLite in the data folder, no other service needed.
+  options.storage ??= { url: DEFAULT_DATABASE_URL.replace('data/', `${config.DATA_DIR as string}/`) }
+  if (options.production !== true && (options.jwtSecret === undefined || options.jwtRefreshSecret === undefined)) {
+    const { secrets, created } = await devSecrets(config.DATA_DIR as string)
+    options.jwtSecret ??= secrets.jwtSecret
+    options.jwtRefreshSecret ??= secrets.jwtRefreshSecret
+    app.log.warn(`JWT_SECRET or JWT_REFRESH_SECRET is not set: using development secrets ${created ? 'just created in' : 'kept in'} ${config.DATA_DIR as string}/dev-secrets.json (never in production)`)
   }
   await app.register(authPlugin, options)
   // An audit trail: every security event as one structured log line (events never carry secrets).

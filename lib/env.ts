@@ -17,6 +17,7 @@ export const envVariables = {
   ALLOW_REGISTRATION: 'boolean',
   ALLOW_SOCIAL_LOGIN: 'boolean',
   ALLOW_SOCIAL_REGISTRATION: 'boolean',
+  ALLOW_ACCOUNT_DELETION: 'boolean',
   ALLOWED_EMAIL_DOMAINS: 'list',
   SESSION_EXPIRY: 'duration',
   REFRESH_TOKEN_EXPIRY: 'duration',
@@ -29,6 +30,7 @@ export const envVariables = {
   BCRYPT_ROUNDS: 'integer',
   SESSION_COOKIE_SECURE: 'boolean',
   APP_TITLE: 'text',
+  DATABASE_URL: 'url',
   NODE_ENV: 'text'
 } as const
 
@@ -93,6 +95,7 @@ export function optionsFromEnv (env: Env): AuthOptions {
   set('allowRegistration', bool(env, 'ALLOW_REGISTRATION'))
   set('allowSocialLogin', bool(env, 'ALLOW_SOCIAL_LOGIN'))
   set('allowSocialRegistration', bool(env, 'ALLOW_SOCIAL_REGISTRATION'))
+  set('allowAccountDeletion', bool(env, 'ALLOW_ACCOUNT_DELETION'))
   set('allowedEmailDomains', read(env, 'ALLOWED_EMAIL_DOMAINS')?.split(',').map(d => d.trim()).filter(d => d !== ''))
   set('sessionExpiry', duration(env, 'SESSION_EXPIRY', MS))
   set('refreshTokenExpiry', duration(env, 'REFRESH_TOKEN_EXPIRY', MS))
@@ -105,6 +108,8 @@ export function optionsFromEnv (env: Env): AuthOptions {
   set('bcryptRounds', integer(env, 'BCRYPT_ROUNDS'))
   set('sessionCookieSecure', bool(env, 'SESSION_COOKIE_SECURE'))
   set('appTitle', read(env, 'APP_TITLE'))
+  const databaseUrl = read(env, 'DATABASE_URL')
+  if (databaseUrl !== undefined) options.storage = { url: databaseUrl }
   // Unset NODE_ENV leaves `production` to the plugin's own default (the process's NODE_ENV).
   const nodeEnv = read(env, 'NODE_ENV')
   if (nodeEnv !== undefined) options.production = nodeEnv === 'production'

@@ -30,7 +30,12 @@ export interface AuthEvents {
   'refresh.race': Base & { userId: string, sessionId: string }
   'refresh.reuse_detected': Base & { userId: string, sessionId: string }
   'session.revoked': Base & { userId: string, sessionId: string, reason: 'logout' | 'login_replaced' | 'reuse' | 'user_state' | 'session_limit' | 'user_request' | 'password_changed' }
-  'password.changed': Base & { userId: string, sessionId: string }
+  'password.changed': Base & { userId: string, sessionId: string | null }
+  'user.created': Base & { userId: string, role: string, by: 'operator' }
+  'user.deleted': Base & { userId: string, by: 'operator' | 'self' }
+  'user.role_changed': Base & { userId: string, role: string }
+  'user.disabled': Base & { userId: string }
+  'user.enabled': Base & { userId: string }
   'password.change_failed': Base & { userId: string, reason: 'wrong_password' | 'policy' | 'no_password' }
   'logout': Base & { userId: string | null, sessionId: string | null }
   'access.denied': Base & { reason: 'missing' | 'invalid' | 'revoked' | 'role', userId: string | null }

@@ -29,6 +29,8 @@ export interface AuthOptions {
   allowSocialLogin?: boolean
   /** `ALLOW_SOCIAL_REGISTRATION`, default false. */
   allowSocialRegistration?: boolean
+  /** `ALLOW_ACCOUNT_DELETION`, default true: users may delete their own account. */
+  allowAccountDeletion?: boolean
   /** `ALLOWED_EMAIL_DOMAINS`: when set, only these email domains may register (exact match, case-insensitive). */
   allowedEmailDomains?: readonly string[]
   /** Access-token lifetime in ms (`SESSION_EXPIRY`), default 15 minutes. */
@@ -51,6 +53,8 @@ export interface AuthOptions {
   hashConcurrency?: number
   /** Longest expected queue wait before a hash job is refused with 503 and Retry-After (`PASSWORD_HASH_MAX_WAIT`), ms; default 5000. */
   hashMaxWait?: number
+  /** How often expired sessions and spent one-time tokens are deleted, ms; default one hour, 0 never. */
+  purgeInterval?: number
   /** `MIN_PASSWORD_LENGTH`, default 8 (at least 8 in production). */
   minPasswordLength?: number
   /** bcrypt cost (`BCRYPT_ROUNDS`), default 12 (at least 10 in production). */
@@ -61,8 +65,12 @@ export interface AuthOptions {
   appTitle?: string
   /** Production mode turns the risky settings listed in docs/security.md into errors. Default: `NODE_ENV === 'production'`. */
   production?: boolean
-  /** Where users and sessions live. Default: in memory (lost on restart; a warning says so). */
-  storage?: Storage
+  /**
+   * Where users and sessions live: a `Storage`, or `{ url }` naming one (`sqlite:path.db`, `postgres://…`;
+   * what `DATABASE_URL` maps to), which the plugin opens, migrates unless `migrate: false`, and closes.
+   * Default: in memory (lost on restart; a warning says so).
+   */
+  storage?: Storage | StorageDescriptor
   /** Sends mail; password reset and email verification need one. */
   mailer?: Mailer
   /** Where bans and violation scores live. Default: in memory. */
@@ -79,6 +87,12 @@ export interface AuthOptions {
   now?: Clock
 }
 
+/** A storage named by URL, opened by the plugin at registration. */
+export interface StorageDescriptor {
+  url: string
+  migrate?: boolean
+}
+
 /** Options after validation: every default applied. */
 export interface AuthConfig {
   jwtSecret: string
@@ -89,6 +103,7 @@ export interface AuthConfig {
   allowRegistration: boolean
   allowSocialLogin: boolean
   allowSocialRegistration: boolean
+  allowAccountDeletion: boolean
   allowedEmailDomains: readonly string[] | null
   sessionExpiry: number
   refreshTokenExpiry: number
@@ -98,6 +113,7 @@ export interface AuthConfig {
   revocationPollInterval: number
   hashConcurrency: number
   hashMaxWait: number
+  purgeInterval: number
   minPasswordLength: number
   bcryptRounds: number
   sessionCookieSecure: boolean
@@ -172,6 +188,7 @@ export function resolveOptions (options: AuthOptions, defaultProduction: boolean
       allowRegistration: optionalBoolean(options, 'allowRegistration') ?? true,
       allowSocialLogin: optionalBoolean(options, 'allowSocialLogin') ?? false,
       allowSocialRegistration: optionalBoolean(options, 'allowSocialRegistration') ?? false,
+      allowAccountDeletion: optionalBoolean(options, 'allowAccountDeletion') ?? true,
       allowedEmailDomains: emailDomains(options),
       sessionExpiry,
       refreshTokenExpiry,
@@ -181,6 +198,7 @@ export function resolveOptions (options: AuthOptions, defaultProduction: boolean
       revocationPollInterval: integer(options, 'revocationPollInterval', 500, 10, 1000),
       hashConcurrency: integer(options, 'hashConcurrency', 4, 1, 256),
       hashMaxWait: integer(options, 'hashMaxWait', 5000, 0, 60_000),
+      purgeInterval: integer(options, 'purgeInterval', 3_600_000, 0, 7 * DAY),
       minPasswordLength,
       bcryptRounds,
       sessionCookieSecure,

@@ -2,11 +2,15 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { accountService } from '../lib/accounts/account-service.ts'
 import { publicUser } from '../lib/accounts/public-user.ts'
+import { adminService } from '../lib/accounts/admin-service.ts'
 import { memoryStorage } from '../lib/adapters/memory/storage.ts'
+import { openStorage } from '../lib/adapters/open-storage.ts'
+import { purgeSchedule } from '../lib/sessions/purge.ts'
 import { systemClock } from '../lib/clock.ts'
 import { deriveKey } from '../lib/crypto/keys.ts'
 import { AuthEventEmitter } from '../lib/events.ts'
-import { type AuthOptions, resolveOptions } from '../lib/options.ts'
+import { type AuthOptions, resolveOptions, type StorageDescriptor } from '../lib/options.ts'
+import type { Storage } from '../lib/ports/storage.ts'
 import { boundedHasher } from '../lib/passwords/bounded-hasher.ts'
 import { bcryptHasher } from '../lib/passwords/hasher.ts'
 import { accessTokenClaims, accessTokenVerifier } from '../lib/sessions/access-token.ts'
@@ -23,7 +27,11 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
   // eslint-disable-next-line no-restricted-syntax
   const { config, warnings } = resolveOptions(options, process.env.NODE_ENV === 'production')
   const now = options.now ?? systemClock
-  const storage = options.storage ?? memoryStorage()
+  // A storage the host passed in is the host's to close; one the plugin opened (default or by URL) is ours.
+  const given = options.storage
+  const storage = given === undefined ? memoryStorage() : isDescriptor(given) ? await openStorage(given.url, { migrate: given.migrate ?? true, option: 'storage.url' }) : given
+  const ownsStorage = given === undefined || isDescriptor(given)
+  await storage.init()
   if (storage.kind === 'memory') warnings.push('storage is in memory: every account and session is lost when the process ends')
   for (const warning of warnings) fastify.log.warn({ event: 'lcauth.config_warning' }, warning)
 
@@ -52,14 +60,17 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
       refreshKey: config.jwtRefreshSecret
     }
   })
+  const admin = adminService({ storage, hasher, events, now, minPasswordLength: config.minPasswordLength, onRevoked: mirror.add })
   const accounts = accountService({
     storage,
     hasher,
     sessions,
+    admin,
     events,
     now,
     policy: {
       allowRegistration: config.allowRegistration,
+      allowAccountDeletion: config.allowAccountDeletion,
       allowEmailLogin: config.allowEmailLogin,
       allowedEmailDomains: config.allowedEmailDomains,
       minPasswordLength: config.minPasswordLength,
@@ -70,7 +81,7 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
   const { authenticate, requireRole } = authenticators({ verifyAccess, isRevoked: mirror.isRevoked, events, now })
 
   const { jwtSecret: _jwt, jwtRefreshSecret: _refresh, ...publicConfig } = config
-  const lcauth: LcAuth = { authenticate, requireRole, accounts, sessions, events, storage, config: Object.freeze(publicConfig) }
+  const lcauth: LcAuth = { authenticate, requireRole, accounts, sessions, admin, events, storage, config: Object.freeze(publicConfig) }
   fastify.decorate('lcauth', lcauth)
   fastify.decorateRequest('authUser', null)
 
@@ -100,11 +111,16 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
 
   // The mirror must hold recent revocations before the first request is served.
   fastify.addHook('onReady', async () => { await mirror.start() })
-  // Close only what the plugin opened itself; a storage the host passed in is the host's to close.
+  const purge = purgeSchedule({ storage, now, intervalMs: config.purgeInterval, keepRevokedMs: config.sessionExpiry, log: fastify.log })
   fastify.addHook('onClose', async () => {
     mirror.stop()
-    if (options.storage === undefined) await storage.close()
+    purge.stop()
+    if (ownsStorage) await storage.close()
   })
+}
+
+function isDescriptor (storage: Storage | StorageDescriptor): storage is StorageDescriptor {
+  return typeof (storage as StorageDescriptor).url === 'string'
 }
 
 /** The root plugin: `fastify.register(authPlugin, options)`. */

@@ -1,18 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { errors } from '../lib/errors.ts'
 import { bearerToken } from './http/bearer.ts'
+import { noBody } from './http/body.ts'
 import { contextOf } from './http/context.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { messageResponse, tokenResponse } from './schemas.ts'
-
-/** Refresh and logout take no body: nothing at all, or an empty JSON object. */
-async function noBody (request: FastifyRequest): Promise<void> {
-  const body: unknown = request.body
-  if (body === undefined) return
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).length > 0) {
-    throw new errors.FST_LCAUTH_VALIDATION('This request takes no body.')
-  }
-}
 
 /** POST refresh and logout: the refresh-cookie routes. */
 export async function tokenRoutes (fastify: FastifyInstance, deps: RouteDeps): Promise<void> {

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AccountService } from '../lib/accounts/account-service.ts'
+import type { AdminService } from '../lib/accounts/admin-service.ts'
 import type { AuthEventEmitter } from '../lib/events.ts'
 import type { AuthConfig } from '../lib/options.ts'
 import type { Role, Storage } from '../lib/ports/storage.ts'
@@ -25,6 +26,8 @@ export interface LcAuth {
   requireRole(role: Role): AuthHook
   accounts: AccountService
   sessions: SessionService
+  /** Operator actions (create, delete, disable, set role, set password), as the CLI does them. */
+  admin: AdminService
   events: AuthEventEmitter
   storage: Storage
   /** The validated configuration, secrets left out. */

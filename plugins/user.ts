@@ -2,7 +2,10 @@ import type { FastifyInstance } from 'fastify'
 import { publicUser } from '../lib/accounts/public-user.ts'
 import { errors } from '../lib/errors.ts'
 import type { RouteDeps } from './route-deps.ts'
-import { publicUserSchema } from './schemas.ts'
+import { contextOf } from './http/context.ts'
+import { optionalBody } from './http/body.ts'
+import { messageResponse, publicUserSchema, type Schema } from './schemas.ts'
+import type { AuthUser } from './types.ts'
 
 const configResponse = {
   200: {
@@ -28,9 +31,27 @@ const configResponse = {
   }
 } as const
 
-/** GET the current user, and the public configuration a login page needs. */
+const deleteBody: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { password: { type: 'string', maxLength: 1024 } }
+}
+
+/** GET the current user and DELETE their account; GET the public configuration a login page needs. */
 export async function userRoutes (fastify: FastifyInstance, deps: RouteDeps): Promise<void> {
   const { config } = deps
+
+  fastify.delete<{ Body: { password?: string } | undefined }>(`${config.userPrefix}/delete`, {
+    schema: { response: messageResponse },
+    onRequest: deps.sameSite,
+    preValidation: optionalBody(deleteBody),
+    preHandler: deps.authenticate
+  }, async (request, reply) => {
+    const user = request.authUser as AuthUser
+    await deps.accounts.deleteAccount(user.id, user.sessionId, request.body?.password, contextOf(request))
+    deps.cookie.clear(reply)
+    return { message: 'Your account has been deleted.' }
+  })
 
   fastify.get(config.userPrefix, {
     schema: { response: { 200: publicUserSchema } },

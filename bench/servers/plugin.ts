@@ -1,4 +1,4 @@
-// The plugin on the memory adapter, with a protected host route.
+// The plugin with a protected host route; storage from DATABASE_URL (memory without it).
 import Fastify from 'fastify'
 import authPlugin, { optionsFromEnv } from '../../index.ts'
 import { protectedHandler, ROUNDS, serve } from './common.ts'

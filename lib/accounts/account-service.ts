@@ -8,8 +8,9 @@ import type { PasswordHasher } from '../passwords/hasher.ts'
 import { passwordProblem } from '../passwords/policy.ts'
 import type { Storage, User } from '../ports/storage.ts'
 import type { IssuedSession, SessionService } from '../sessions/session-service.ts'
+import type { AdminService } from './admin-service.ts'
 import { canonicalEmail, emailDomain } from './email.ts'
-import { nameProblem, usernameProblem } from './profile.ts'
+import { checkNewAccount } from './new-account.ts'
 
 export interface RegistrationInput {
   name: string
@@ -32,6 +33,7 @@ export interface PasswordChange {
 
 export interface AccountPolicy {
   allowRegistration: boolean
+  allowAccountDeletion: boolean
   allowEmailLogin: boolean
   allowedEmailDomains: readonly string[] | null
   minPasswordLength: number
@@ -55,19 +57,28 @@ export interface AccountService {
    * session of the user (the current one stays) and any outstanding reset link.
    */
   changePassword(userId: string, currentSessionId: string, change: PasswordChange, context: RequestContext): Promise<void>
+  /**
+   * Deletes the signed-in user's own account with everything tied to it. Needs the current password or,
+   * for an account without one, a session started in the last five minutes.
+   */
+  deleteAccount(userId: string, currentSessionId: string, password: string | undefined, context: RequestContext): Promise<void>
   /** A keyed HMAC of an identifier, for events and logs: stable, but not reversible without the secret. */
   subjectOf(identifier: string): string
 }
+
+/** How fresh a session must be to stand in for a password (accounts without one). */
+export const REAUTHENTICATION_WINDOW_MS: number = 5 * 60_000
 
 export function accountService (deps: {
   storage: Storage
   hasher: PasswordHasher
   sessions: SessionService
+  admin: AdminService
   events: AuthEventEmitter
   now: Clock
   policy: AccountPolicy
 }): AccountService {
-  const { storage, hasher, sessions, events, now, policy } = deps
+  const { storage, hasher, sessions, admin, events, now, policy } = deps
   // Compared against when there is no real hash, so that path costs one bcrypt comparison too. Made
   // once, up front, so not even the first unknown email pays for creating it.
   const dummyHash = hasher.hash(randomToken(24))
@@ -83,21 +94,12 @@ export function accountService (deps: {
       refuseRegistration(context, null, 'disabled')
       throw new errors.FST_LCAUTH_REGISTRATION_DISABLED()
     }
-    const email = canonicalEmail(input.email)
-    const username = input.username === undefined || input.username === null || input.username === '' ? null : input.username
-    const problem = (email === null ? 'Please enter a valid email address.' : null) ??
-      nameProblem(input.name) ?? (username === null ? null : usernameProblem(username))
-    if (problem !== null) {
-      refuseRegistration(context, email, 'invalid')
-      throw new errors.FST_LCAUTH_VALIDATION(problem)
+    const checked = checkNewAccount({ ...input, confirmPassword: input.confirm_password }, policy.minPasswordLength)
+    if (!checked.ok) {
+      refuseRegistration(context, checked.email, checked.kind)
+      throw checked.kind === 'invalid' ? new errors.FST_LCAUTH_VALIDATION(checked.problem) : new errors.FST_LCAUTH_PASSWORD_POLICY(checked.problem)
     }
-    const weak = passwordProblem(input.password, policy.minPasswordLength) ??
-      (input.password === input.confirm_password ? null : 'The passwords did not match.')
-    if (weak !== null) {
-      refuseRegistration(context, email, 'policy')
-      throw new errors.FST_LCAUTH_PASSWORD_POLICY(weak)
-    }
-    const canonical = email as string
+    const canonical = checked.email
     if (policy.allowedEmailDomains !== null && !policy.allowedEmailDomains.includes(emailDomain(canonical))) {
       refuseRegistration(context, canonical, 'domain_not_allowed')
       throw new errors.FST_LCAUTH_EMAIL_DOMAIN_NOT_ALLOWED()
@@ -107,8 +109,8 @@ export function accountService (deps: {
     const passwordHash = await hasher.hash(input.password)
     const created = await storage.users.create({
       email: canonical,
-      name: input.name.trim(),
-      username,
+      name: checked.name,
+      username: checked.username,
       provider: 'local',
       emailVerified: false,
       passwordHash
@@ -169,5 +171,20 @@ export function accountService (deps: {
     events.emit('password.changed', { ...context, at: now(), userId, sessionId: currentSessionId })
   }
 
-  return { register, login, changePassword, subjectOf }
+  async function deleteAccount (userId: string, currentSessionId: string, password: string | undefined, context: RequestContext): Promise<void> {
+    if (!policy.allowAccountDeletion) throw new errors.FST_LCAUTH_ACCOUNT_DELETION_DISABLED()
+    const user = await storage.users.findById(userId)
+    if (user === null) throw new errors.FST_LCAUTH_UNAUTHORIZED()
+    if (user.passwordHash !== null) {
+      if (password === undefined || !await hasher.verify(password, user.passwordHash)) throw new errors.FST_LCAUTH_WRONG_PASSWORD()
+    } else {
+      const session = await storage.sessions.findById(currentSessionId)
+      if (session === null || now().getTime() - session.createdAt.getTime() > REAUTHENTICATION_WINDOW_MS) {
+        throw new errors.FST_LCAUTH_REAUTHENTICATION_REQUIRED()
+      }
+    }
+    await admin.deleteUser(user, 'self', context)
+  }
+
+  return { register, login, changePassword, deleteAccount, subjectOf }
 }

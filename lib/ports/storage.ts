@@ -50,6 +50,8 @@ export interface UserStore {
   findById(id: string): Promise<User | null>
   /** `email` must already be canonical. */
   findByEmail(email: string): Promise<User | null>
+  /** Users in creation order (oldest first; equal times in creation order), a page at a time. */
+  list(page: { offset: number, limit: number }): Promise<User[]>
   /** Returns the updated user, or null when it does not exist. */
   update(id: string, patch: UserPatch, now: Date): Promise<User | null>
   /**

@@ -115,6 +115,17 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
     assert.equal(await storage.users.findByEmail('nobody@example.test'), null)
   })
 
+  run('users.list pages through users oldest first, equal times in creation order', async storage => {
+    assert.deepEqual(await storage.users.list({ offset: 0, limit: 10 }), [])
+    const second = await storage.users.create(newUser(), at(HOUR))
+    const first = await storage.users.create(newUser(), at(0))
+    const third = await storage.users.create(newUser(), at(HOUR))
+    assert.ok(first && second && third)
+    assert.deepEqual((await storage.users.list({ offset: 0, limit: 10 })).map(u => u.id), [first.id, second.id, third.id])
+    assert.deepEqual(await storage.users.list({ offset: 1, limit: 1 }), [second])
+    assert.deepEqual(await storage.users.list({ offset: 3, limit: 10 }), [])
+  })
+
   run('users.update applies the patch, sets updatedAt and keeps everything else', async storage => {
     const created = await user(storage)
     const patched = await storage.users.update(created.id, {

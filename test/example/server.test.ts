@@ -1,5 +1,5 @@
 import t from 'tap'
-import { failingExample, startExample } from '../helpers/example.ts'
+import { dataDir, failingExample, startExample } from '../helpers/example.ts'
 
 const alice = { name: 'Alice Liddell', email: 'alice@example.com', password: 'correct horse battery', confirm_password: 'correct horse battery' }
 
@@ -14,7 +14,7 @@ async function post (url: string, body?: unknown, headers: Record<string, string
 const cookieOf = (response: Response): string => (response.headers.get('set-cookie') ?? '').split(';')[0] as string
 
 t.test('the README walkthrough works against the example server', async t => {
-  const server = await startExample({ NODE_ENV: 'development' })
+  const server = await startExample({ NODE_ENV: 'development', DATA_DIR: await dataDir() })
   t.teardown(server.stop)
   t.equal((await post(`${server.url}/api/auth/register`, alice)).status, 200)
   const login = await post(`${server.url}/api/auth/login`, { email: alice.email, password: alice.password })
@@ -45,7 +45,7 @@ t.test('the README walkthrough works against the example server', async t => {
   t.equal((await fetch(`${server.url}/api/demo/protected`, { headers: { authorization: `Bearer ${newToken}` } })).status, 401, 'the access token died with its session')
   t.equal((await post(`${server.url}/api/auth/refresh`, undefined, { cookie: newCookie })).status, 401)
 
-  t.match(server.output(), /JWT_SECRET is not set: using a random development secret/)
+  t.match(server.output(), /JWT_SECRET or JWT_REFRESH_SECRET is not set: using development secrets just created in/)
   t.match(server.output(), /"event":"login.success"/)
   t.notMatch(server.output(), new RegExp(alice.password))
   t.notMatch(server.output(), new RegExp(token))
@@ -59,8 +59,8 @@ t.test('variables configure the running server', async t => {
     DOMAIN_SERVER: 'https://api.example.com',
     JWT_SECRET: 'example-test-access-secret-0123456789abcdef',
     JWT_REFRESH_SECRET: 'example-test-refresh-secret-0123456789abcdef',
-    DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
-    APP_TITLE: 'Test Chat'
+    APP_TITLE: 'Test Chat',
+    DATA_DIR: await dataDir()
   })
   t.teardown(server.stop)
   const refused = await post(`${server.url}/api/auth/register`, alice)
@@ -68,19 +68,37 @@ t.test('variables configure the running server', async t => {
   t.match(await refused.json(), { code: 'FST_LCAUTH_REGISTRATION_DISABLED' })
   const config = await (await fetch(`${server.url}/api/auth/config`)).json()
   t.match(config, { registrationEnabled: false, minPasswordLength: 12, serverDomain: 'https://api.example.com' })
-  t.match(server.output(), /DATABASE_URL is set, but this release serves only in-memory storage/)
-  t.notMatch(server.output(), /random development secret/)
+  t.notMatch(server.output(), /development secrets/)
 })
 
 t.test('a bad variable stops the server with a message naming it', async t => {
-  const { code, output } = await failingExample({ ALLOW_REGISTRATION: 'maybe' })
+  const { code, output } = await failingExample({ ALLOW_REGISTRATION: 'maybe', DATA_DIR: await dataDir() })
   t.equal(code, 1)
   t.match(output, /ALLOW_REGISTRATION must be true or false/)
   t.notMatch(output, /\n\s+at /, 'no stack trace')
 })
 
 t.test('production without secrets refuses to start', async t => {
-  const { code, output } = await failingExample({ NODE_ENV: 'production' })
+  const { code, output } = await failingExample({ NODE_ENV: 'production', DATA_DIR: await dataDir() })
   t.equal(code, 1)
   t.match(output, /jwtSecret is required/)
+})
+
+t.test('SQLite by default: an acknowledged registration survives kill -9, and so do sessions (kept secrets)', async t => {
+  const data = await dataDir()
+  const first = await startExample({ DATA_DIR: data })
+  t.equal((await post(`${first.url}/api/auth/register`, alice)).status, 200)
+  const login = await post(`${first.url}/api/auth/login`, { email: alice.email, password: alice.password })
+  const cookie = cookieOf(login)
+  process.kill(first.pid, 'SIGKILL')
+  await first.stop()
+
+  const second = await startExample({ DATA_DIR: data })
+  t.teardown(second.stop)
+  t.match(second.output(), /development secrets kept in/)
+  t.equal((await post(`${second.url}/api/auth/login`, { email: alice.email, password: alice.password })).status, 200, 'the user is still there')
+  t.equal((await post(`${second.url}/api/auth/refresh`, undefined, { cookie })).status, 200, 'the session too: same secrets, same database')
+  const { statSync } = await import('node:fs')
+  t.equal(statSync(`${data}/dev-secrets.json`).mode & 0o777, 0o600, 'secrets readable by this user only')
+  t.ok(statSync(`${data}/librechat-auth.db`).isFile())
 })

@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtemp } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 const root = new URL('../../', import.meta.url).pathname
 
@@ -15,8 +18,14 @@ export async function freePort (): Promise<number> {
   return port
 }
 
+/** A fresh, empty data folder for one example server (its SQLite file and development secrets). */
+export function dataDir (): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'lcauth-example-'))
+}
+
 export interface RunningExample {
   url: string
+  pid: number
   output: () => string
   stop: () => Promise<void>
 }
@@ -43,6 +52,7 @@ export async function startExample (env: Record<string, string>): Promise<Runnin
   }
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid as number,
     output: () => output,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM')

@@ -99,6 +99,7 @@ t.test('every bad value names its option', async t => {
     [{ allowedEmailDomains: [] }, /allowedEmailDomains must be a non-empty list/],
     [{ allowedEmailDomains: ['example.com', 'not a domain'] }, /allowedEmailDomains must be/],
     [{ allowedEmailDomains: 'example.com' as unknown as string[] }, /allowedEmailDomains must be/],
+    [{ allowedEmailDomains: [5] as unknown as string[] }, /allowedEmailDomains must be/],
     [{ routePrefixes: { auth: 'api/auth' } }, /routePrefixes.auth must be a path/],
     [{ routePrefixes: { user: '/api/../user/' } }, /routePrefixes.user must be a path/],
     [{ bodyLimit: 10 }, /bodyLimit must be an integer/]

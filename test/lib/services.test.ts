@@ -1,5 +1,6 @@
 import t from 'tap'
 import { accountService } from '../../lib/accounts/account-service.ts'
+import { adminService } from '../../lib/accounts/admin-service.ts'
 import { memoryStorage } from '../../lib/adapters/memory/storage.ts'
 import { noContext } from '../../lib/context.ts'
 import { AuthEventEmitter, type AuthEventName } from '../../lib/events.ts'
@@ -20,13 +21,16 @@ function services (storage: Storage = memoryStorage()) {
     onRevoked: () => {},
     policy: { maxPerUser: 20, refreshTokenExpiry: 86_400_000, sessionMaxAge: 30 * 86_400_000, refreshReuseInterval: 10_000, refreshKey: 'k'.repeat(32) }
   })
+  const hasher = bcryptHasher({ rounds: 4 })
+  const admin = adminService({ storage, hasher, events, now, minPasswordLength: 8, onRevoked: () => {} })
   const accounts = accountService({
     storage,
-    hasher: bcryptHasher({ rounds: 4 }),
+    hasher,
     sessions,
+    admin,
     events,
     now,
-    policy: { allowRegistration: true, allowEmailLogin: true, allowedEmailDomains: null, minPasswordLength: 8, identifierKey: Buffer.alloc(32) }
+    policy: { allowRegistration: true, allowAccountDeletion: true, allowEmailLogin: true, allowedEmailDomains: null, minPasswordLength: 8, identifierKey: Buffer.alloc(32) }
   })
   return { storage, sessions, accounts, seen }
 }
@@ -53,6 +57,12 @@ t.test('a refresh for a user deleted between rotation and lookup ends the sessio
   t.same(await orphanSessions.refresh(issued.refreshToken, noContext), { kind: 'invalid' })
   t.not((await storage.sessions.findById(issued.session.id))?.revokedAt, null)
   t.same(seen, ['session.revoked', 'refresh.failure'])
+})
+
+t.test('a well-formed token of a session that does not exist is merely invalid', async t => {
+  const { sessions, seen } = services()
+  t.same(await sessions.refresh('AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB', noContext), { kind: 'invalid' })
+  t.same(seen, ['refresh.failure'])
 })
 
 t.test('ending all sessions of a user who has none ends nothing and says nothing', async t => {

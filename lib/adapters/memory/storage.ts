@@ -56,6 +56,10 @@ export function memoryStorage (): Storage {
       const id = userIdByEmail.get(email)
       return id === undefined ? null : copy(users.get(id) as User)
     },
+    async list ({ offset, limit }) {
+      // Map iteration is insertion order; the stable sort keeps it for equal creation times.
+      return [...users.values()].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).slice(offset, offset + limit).map(copy)
+    },
     async update (id: string, patch: UserPatch, now: Date) {
       const user = users.get(id)
       if (!user) return null

@@ -1,0 +1,38 @@
+import { adminService, type AdminService } from '../accounts/admin-service.ts'
+import { DEFAULT_DATABASE_URL, openStorage } from '../adapters/open-storage.ts'
+import { systemClock } from '../clock.ts'
+import { noContext, type RequestContext } from '../context.ts'
+import { optionsFromEnv, type Env } from '../env.ts'
+import { AuthEventEmitter } from '../events.ts'
+import { type AuthConfig, resolveOptions } from '../options.ts'
+import { boundedHasher } from '../passwords/bounded-hasher.ts'
+import { bcryptHasher } from '../passwords/hasher.ts'
+import type { Storage } from '../ports/storage.ts'
+
+export interface CliContext {
+  storage: Storage
+  admin: AdminService
+  config: AuthConfig
+  context: RequestContext
+}
+
+// The CLI needs no token secrets, but it validates every other variable exactly as the server does:
+// placeholders stand in for the secrets and the domain so the same resolver can run.
+const PLACEHOLDERS = { jwtSecret: 'cli-placeholder-access-secret', jwtRefreshSecret: 'cli-placeholder-refresh-secret', domainServer: 'http://localhost' }
+
+/**
+ * The services the HTTP routes use, on the storage `DATABASE_URL` names (SQLite at
+ * data/librechat-auth.db by default), with the password policy and bcrypt cost from the environment.
+ */
+export async function cliContext (env: Env, options: { storage?: Storage, defaultDatabaseUrl?: string } = {}): Promise<CliContext> {
+  const fromEnv = optionsFromEnv(env)
+  const { config } = resolveOptions({ ...fromEnv, ...PLACEHOLDERS, production: false }, false)
+  const url = fromEnv.storage !== undefined && 'url' in fromEnv.storage ? fromEnv.storage.url : options.defaultDatabaseUrl ?? DEFAULT_DATABASE_URL
+  const storage = options.storage ?? await openStorage(url)
+  await storage.init()
+  const now = systemClock
+  const hasher = boundedHasher(bcryptHasher({ rounds: config.bcryptRounds }), { concurrency: 1, maxWaitMs: 60_000 })
+  const events = new AuthEventEmitter(() => {})
+  const admin = adminService({ storage, hasher, events, now, minPasswordLength: config.minPasswordLength, onRevoked: () => {} })
+  return { storage, admin, config, context: { ...noContext, userAgent: 'librechat-auth-cli' } }
+}

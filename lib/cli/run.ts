@@ -1,0 +1,67 @@
+import type { Storage } from '../ports/storage.ts'
+import { commands, NotFoundError, parseCommandArgs } from './commands.ts'
+import { type CliContext, cliContext } from './context.ts'
+import { type CliIO, input, UsageError } from './io.ts'
+
+/** Exit codes: 0 done, 1 usage or failure, 2 not found or duplicate, 3 password policy. */
+export const EXIT = { ok: 0, usage: 1, notFound: 2, policy: 3 } as const
+
+function help (): string {
+  const lines = ['Usage: librechat-auth <command> [arguments]', '', 'Commands:']
+  for (const command of Object.values(commands)) lines.push(`  ${command.usage}`, `      ${command.summary}`)
+  lines.push('', 'Storage: DATABASE_URL (sqlite:path/to/file.db or postgres://...), default sqlite:data/librechat-auth.db.',
+    'Password policy and bcrypt cost: MIN_PASSWORD_LENGTH, BCRYPT_ROUNDS, as for the server.',
+    'Exit codes: 0 done, 1 usage or failure, 2 not found or duplicate, 3 password policy.')
+  return lines.join('\n')
+}
+
+/**
+ * Runs one CLI command. Expected failures print one line on stderr and return their exit code; no
+ * stack trace. `options.storage` replaces DATABASE_URL; `options.defaultDatabaseUrl` replaces the
+ * default used without it (tests, embedding).
+ */
+export async function runCli (argv: readonly string[], io: CliIO, options: { storage?: Storage, defaultDatabaseUrl?: string } = {}): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' && rest[0] !== undefined ? commands[rest[0]] : undefined
+    io.stdout.write(`${topic ? `Usage: librechat-auth ${topic.usage}\n\n${topic.summary}` : help()}\n`)
+    return name === undefined ? EXIT.usage : EXIT.ok
+  }
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined
+  if (command === undefined) {
+    io.stderr.write(`librechat-auth: unknown command "${name}". Run librechat-auth --help.\n`)
+    return EXIT.usage
+  }
+  let cli: CliContext | undefined
+  const from = input(io)
+  try {
+    const parsed = parseCommandArgs(command, rest)
+    if (parsed.flags.help === true) {
+      io.stdout.write(`Usage: librechat-auth ${command.usage}\n\n${command.summary}\n`)
+      return EXIT.ok
+    }
+    cli = await cliContext(io.env, options)
+    await command.run(parsed, cli, io, from)
+    return EXIT.ok
+  } catch (error) {
+    const [code, message] = classify(error)
+    io.stderr.write(`librechat-auth ${name}: ${message}\n`)
+    return code
+  } finally {
+    from.close()
+    // A storage handed in is the caller's to close.
+    if (cli !== undefined && options.storage === undefined) await cli.storage.close()
+  }
+}
+
+function classify (error: unknown): [number, string] {
+  if (error instanceof UsageError) return [EXIT.usage, error.message]
+  if (error instanceof NotFoundError) return [EXIT.notFound, error.message]
+  const code = (error as { code?: unknown }).code
+  const message = error instanceof Error ? error.message : String(error)
+  if (code === 'FST_LCAUTH_EMAIL_TAKEN' || code === 'FST_LCAUTH_NOT_FOUND') return [EXIT.notFound, message]
+  if (code === 'FST_LCAUTH_PASSWORD_POLICY') return [EXIT.policy, message]
+  if (code === 'FST_LCAUTH_VALIDATION' || code === 'FST_LCAUTH_CONFIG_INVALID') return [EXIT.usage, message]
+  if (code === 'FST_LCAUTH_STORAGE_UNAVAILABLE') return [EXIT.usage, 'the database is unreachable or busy; check DATABASE_URL and try again']
+  return [EXIT.usage, `failed: ${message}`]
+}
