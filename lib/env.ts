@@ -1,3 +1,4 @@
+import { smtpOptionsFromEnv } from './adapters/nodemailer/options.ts'
 import { parseDuration } from './duration.ts'
 import { configError } from './errors.ts'
 import type { AuthOptions } from './options.ts'
@@ -18,6 +19,21 @@ export const envVariables = {
   ALLOW_SOCIAL_LOGIN: 'boolean',
   ALLOW_SOCIAL_REGISTRATION: 'boolean',
   ALLOW_ACCOUNT_DELETION: 'boolean',
+  ALLOW_PASSWORD_RESET: 'boolean',
+  ALLOW_UNSAFE_PASSWORD_RESET: 'boolean',
+  ALLOW_UNVERIFIED_EMAIL_LOGIN: 'boolean',
+  RESET_PASSWORD_EXPIRY: 'duration',
+  EMAIL_VERIFICATION_EXPIRY: 'duration',
+  EMAIL_SERVICE: 'text',
+  EMAIL_HOST: 'text',
+  EMAIL_PORT: 'integer',
+  EMAIL_ENCRYPTION: 'text',
+  EMAIL_ENCRYPTION_HOSTNAME: 'text',
+  EMAIL_ALLOW_SELFSIGNED: 'text',
+  EMAIL_USERNAME: 'text',
+  EMAIL_PASSWORD: 'secret',
+  EMAIL_FROM: 'text',
+  EMAIL_FROM_NAME: 'text',
   ALLOWED_EMAIL_DOMAINS: 'list',
   SESSION_EXPIRY: 'duration',
   REFRESH_TOKEN_EXPIRY: 'duration',
@@ -96,6 +112,11 @@ export function optionsFromEnv (env: Env): AuthOptions {
   set('allowSocialLogin', bool(env, 'ALLOW_SOCIAL_LOGIN'))
   set('allowSocialRegistration', bool(env, 'ALLOW_SOCIAL_REGISTRATION'))
   set('allowAccountDeletion', bool(env, 'ALLOW_ACCOUNT_DELETION'))
+  set('allowPasswordReset', bool(env, 'ALLOW_PASSWORD_RESET'))
+  set('allowUnsafePasswordReset', bool(env, 'ALLOW_UNSAFE_PASSWORD_RESET'))
+  set('allowUnverifiedEmailLogin', bool(env, 'ALLOW_UNVERIFIED_EMAIL_LOGIN'))
+  set('resetPasswordExpiry', duration(env, 'RESET_PASSWORD_EXPIRY', MS))
+  set('emailVerificationExpiry', duration(env, 'EMAIL_VERIFICATION_EXPIRY', MS))
   set('allowedEmailDomains', read(env, 'ALLOWED_EMAIL_DOMAINS')?.split(',').map(d => d.trim()).filter(d => d !== ''))
   set('sessionExpiry', duration(env, 'SESSION_EXPIRY', MS))
   set('refreshTokenExpiry', duration(env, 'REFRESH_TOKEN_EXPIRY', MS))
@@ -108,6 +129,7 @@ export function optionsFromEnv (env: Env): AuthOptions {
   set('bcryptRounds', integer(env, 'BCRYPT_ROUNDS'))
   set('sessionCookieSecure', bool(env, 'SESSION_COOKIE_SECURE'))
   set('appTitle', read(env, 'APP_TITLE'))
+  set('mailer', smtpOptionsFromEnv(env, options.appTitle ?? 'LibreChat') ?? undefined)
   const databaseUrl = read(env, 'DATABASE_URL')
   if (databaseUrl !== undefined) options.storage = { url: databaseUrl }
   // Unset NODE_ENV leaves `production` to the plugin's own default (the process's NODE_ENV).

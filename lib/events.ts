@@ -12,7 +12,7 @@ interface Base extends EventContext {
   at: Date
 }
 
-export type LoginFailureReason = 'unknown_user' | 'no_password' | 'bad_password' | 'disabled' | 'email_login_disabled'
+export type LoginFailureReason = 'unknown_user' | 'no_password' | 'bad_password' | 'disabled' | 'email_not_verified' | 'email_login_disabled'
 
 /**
  * Every security-relevant outcome, by type. `subject` is a keyed HMAC of an identifier (an email)
@@ -31,6 +31,12 @@ export interface AuthEvents {
   'refresh.reuse_detected': Base & { userId: string, sessionId: string }
   'session.revoked': Base & { userId: string, sessionId: string, reason: 'logout' | 'login_replaced' | 'reuse' | 'user_state' | 'session_limit' | 'user_request' | 'password_changed' }
   'password.changed': Base & { userId: string, sessionId: string | null }
+  'password.reset_requested': Base & { userId: string | null, subject: string }
+  'password.reset_failed': Base & { userId: string | null }
+  'password.reset_completed': Base & { userId: string }
+  'email.verification_sent': Base & { userId: string }
+  'email.verified': Base & { userId: string }
+  'email.verification_failed': Base & { subject: string }
   'user.created': Base & { userId: string, role: string, by: 'operator' }
   'user.deleted': Base & { userId: string, by: 'operator' | 'self' }
   'user.role_changed': Base & { userId: string, role: string }

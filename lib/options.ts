@@ -2,6 +2,8 @@ import { canonicalDomain } from './accounts/email.ts'
 import type { Clock } from './clock.ts'
 import { configError } from './errors.ts'
 import type { BanStore } from './ports/ban-store.ts'
+import type { SmtpMailerOptions } from './adapters/nodemailer/options.ts'
+import type { MailKind, MailTemplate } from './mail/templates.ts'
 import type { Mailer } from './ports/mailer.ts'
 import type { Storage, User } from './ports/storage.ts'
 import type { PasswordHasher } from './passwords/hasher.ts'
@@ -71,8 +73,29 @@ export interface AuthOptions {
    * Default: in memory (lost on restart; a warning says so).
    */
   storage?: Storage | StorageDescriptor
-  /** Sends mail; password reset and email verification need one. */
-  mailer?: Mailer
+  /**
+   * Sends mail: a `Mailer`, or SMTP settings (what the `EMAIL_*` variables map to) for the bundled
+   * nodemailer adapter, which the plugin loads, checks at start and closes. Password reset by mail and
+   * email verification need one.
+   */
+  mailer?: Mailer | SmtpMailerOptions
+  /** `ALLOW_PASSWORD_RESET`, default true; effective only with a mailer (or the unsafe mode). */
+  allowPasswordReset?: boolean
+  /**
+   * `ALLOW_UNSAFE_PASSWORD_RESET`, default false: without a mailer, LibreChat's unsecured reset (the link
+   * in the response: anyone who knows an email can take the account). Refused in production.
+   */
+  allowUnsafePasswordReset?: boolean
+  /** `ALLOW_UNVERIFIED_EMAIL_LOGIN`, default false: with a mailer, login requires a verified email unless true. */
+  allowUnverifiedEmailLogin?: boolean
+  /** Reset links live this long, ms (`RESET_PASSWORD_EXPIRY`), default 15 minutes. */
+  resetPasswordExpiry?: number
+  /** Verification links live this long, ms (`EMAIL_VERIFICATION_EXPIRY`), default 24 hours. */
+  emailVerificationExpiry?: number
+  /** Replace the text of any mail: a function of its variables, or template strings. */
+  mailTemplates?: Partial<Record<MailKind, MailTemplate>>
+  /** At most `max` mails of one kind to one recipient per `windowMs` (default 3 per hour); more are dropped silently. */
+  mailPerRecipient?: { max: number, windowMs: number }
   /** Where bans and violation scores live. Default: in memory. */
   banStore?: BanStore
   /** Replaces the bcrypt hasher (tests count its calls). */
@@ -104,6 +127,12 @@ export interface AuthConfig {
   allowSocialLogin: boolean
   allowSocialRegistration: boolean
   allowAccountDeletion: boolean
+  allowPasswordReset: boolean
+  allowUnsafePasswordReset: boolean
+  allowUnverifiedEmailLogin: boolean
+  resetPasswordExpiry: number
+  emailVerificationExpiry: number
+  mailPerRecipient: { max: number, windowMs: number }
   allowedEmailDomains: readonly string[] | null
   sessionExpiry: number
   refreshTokenExpiry: number
@@ -173,6 +202,8 @@ export function resolveOptions (options: AuthOptions, defaultProduction: boolean
   const sessionMaxAge = integer(options, 'sessionMaxAge', 30 * DAY, 60_000, 3650 * DAY)
   const refreshTokenExpiry = integer(options, 'refreshTokenExpiry', 7 * DAY, 60_000, 3650 * DAY)
   const refreshReuseInterval = integer(options, 'refreshReuseInterval', 10_000, 0, 5 * 60_000)
+  const allowUnsafePasswordReset = optionalBoolean(options, 'allowUnsafePasswordReset') ?? false
+  if (allowUnsafePasswordReset) risky('allowUnsafePasswordReset', 'lets anyone who knows an email address reset its password')
   const sessionCookieSecure = optionalBoolean(options, 'sessionCookieSecure') ?? domainServer.startsWith('https:')
   if (!sessionCookieSecure) warnings.push('sessionCookieSecure is false: the refresh cookie is sent over plain http')
 
@@ -189,6 +220,12 @@ export function resolveOptions (options: AuthOptions, defaultProduction: boolean
       allowSocialLogin: optionalBoolean(options, 'allowSocialLogin') ?? false,
       allowSocialRegistration: optionalBoolean(options, 'allowSocialRegistration') ?? false,
       allowAccountDeletion: optionalBoolean(options, 'allowAccountDeletion') ?? true,
+      allowPasswordReset: optionalBoolean(options, 'allowPasswordReset') ?? true,
+      allowUnsafePasswordReset,
+      allowUnverifiedEmailLogin: optionalBoolean(options, 'allowUnverifiedEmailLogin') ?? false,
+      resetPasswordExpiry: integer(options, 'resetPasswordExpiry', 15 * 60_000, 60_000, DAY),
+      emailVerificationExpiry: integer(options, 'emailVerificationExpiry', DAY, 60_000, 30 * DAY),
+      mailPerRecipient: mailLimit(options),
       allowedEmailDomains: emailDomains(options),
       sessionExpiry,
       refreshTokenExpiry,
@@ -260,6 +297,16 @@ function prefix (value: unknown, name: string, fallback: string): string {
   if (value === undefined) return fallback
   if (typeof value !== 'string' || !/^(\/[A-Za-z0-9._~-]+)+$/.test(value)) throw configError(name, 'must be a path such as /api/auth')
   return value
+}
+
+function mailLimit (options: AuthOptions): { max: number, windowMs: number } {
+  const value = field(options, 'mailPerRecipient')
+  if (value === undefined) return { max: 3, windowMs: 3_600_000 }
+  const limit = value as { max?: unknown, windowMs?: unknown }
+  if (typeof value !== 'object' || value === null || !Number.isInteger(limit.max) || (limit.max as number) < 1 || !Number.isInteger(limit.windowMs) || (limit.windowMs as number) < 1000) {
+    throw configError('mailPerRecipient', 'must be { max: a whole number ≥ 1, windowMs: ≥ 1000 }')
+  }
+  return { max: limit.max as number, windowMs: limit.windowMs as number }
 }
 
 function emailDomains (options: AuthOptions): readonly string[] | null {

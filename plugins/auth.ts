@@ -3,6 +3,13 @@ import fp from 'fastify-plugin'
 import { accountService } from '../lib/accounts/account-service.ts'
 import { publicUser } from '../lib/accounts/public-user.ts'
 import { adminService } from '../lib/accounts/admin-service.ts'
+import { canonicalEmail } from '../lib/accounts/email.ts'
+import { emailVerificationService } from '../lib/accounts/email-verification.ts'
+import { passwordResetService, type ResetMode } from '../lib/accounts/password-reset.ts'
+import type { SmtpMailerOptions } from '../lib/adapters/nodemailer/options.ts'
+import { hmac } from '../lib/crypto/keys.ts'
+import { mailService } from '../lib/mail/mail-service.ts'
+import type { Mailer } from '../lib/ports/mailer.ts'
 import { memoryStorage } from '../lib/adapters/memory/storage.ts'
 import { openStorage } from '../lib/adapters/open-storage.ts'
 import { purgeSchedule } from '../lib/sessions/purge.ts'
@@ -27,6 +34,7 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
   // eslint-disable-next-line no-restricted-syntax
   const { config, warnings } = resolveOptions(options, process.env.NODE_ENV === 'production')
   const now = options.now ?? systemClock
+  const identifierKey = deriveKey(config.jwtRefreshSecret, 'event identifiers')
   // A storage the host passed in is the host's to close; one the plugin opened (default or by URL) is ours.
   const given = options.storage
   const storage = given === undefined ? memoryStorage() : isDescriptor(given) ? await openStorage(given.url, { migrate: given.migrate ?? true, option: 'storage.url' }) : given
@@ -60,28 +68,42 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
       refreshKey: config.jwtRefreshSecret
     }
   })
+  // A Mailer the host passed in is the host's to close; one built from SMTP settings is ours.
+  const mailer = options.mailer === undefined ? null : isMailer(options.mailer) ? options.mailer : (await import('../lib/adapters/nodemailer/index.ts')).smtpMailer(options.mailer)
+  const mail = mailer === null ? null : mailService({ mailer, appTitle: config.appTitle, templates: options.mailTemplates ?? {}, perRecipient: config.mailPerRecipient, now, log: fastify.log })
+  const subjectOf = (email: string): string => hmac(identifierKey, canonicalEmail(email) ?? email.trim().toLowerCase())
+  const verification = mail === null ? null : emailVerificationService({ storage, mail, events, now, policy: { expiryMs: config.emailVerificationExpiry, domainClient: config.domainClient, subjectOf } })
+  const resetMode: ResetMode = !config.allowPasswordReset ? 'disabled' : mail !== null ? 'mail' : config.allowUnsafePasswordReset ? 'unsafe' : 'disabled'
+  const passwordReset = passwordResetService({
+    storage, hasher, sessions, mail, events, now,
+    policy: { mode: resetMode, acceptLinks: config.allowPasswordReset, expiryMs: config.resetPasswordExpiry, domainClient: config.domainClient, minPasswordLength: config.minPasswordLength, subjectOf }
+  })
   const admin = adminService({ storage, hasher, events, now, minPasswordLength: config.minPasswordLength, onRevoked: mirror.add })
   const accounts = accountService({
     storage,
     hasher,
     sessions,
     admin,
+    mail,
+    verification,
     events,
     now,
     policy: {
+      requireVerifiedEmail: mail !== null && !config.allowUnverifiedEmailLogin,
+      domainClient: config.domainClient,
       allowRegistration: config.allowRegistration,
       allowAccountDeletion: config.allowAccountDeletion,
       allowEmailLogin: config.allowEmailLogin,
       allowedEmailDomains: config.allowedEmailDomains,
       minPasswordLength: config.minPasswordLength,
-      identifierKey: deriveKey(config.jwtRefreshSecret, 'event identifiers')
+      identifierKey
     }
   })
   const verifyAccess = accessTokenVerifier({ secret: config.jwtSecret, issuer: config.domainServer, now })
   const { authenticate, requireRole } = authenticators({ verifyAccess, isRevoked: mirror.isRevoked, events, now })
 
   const { jwtSecret: _jwt, jwtRefreshSecret: _refresh, ...publicConfig } = config
-  const lcauth: LcAuth = { authenticate, requireRole, accounts, sessions, admin, events, storage, config: Object.freeze(publicConfig) }
+  const lcauth: LcAuth = { authenticate, requireRole, accounts, sessions, admin, passwordReset, emailVerification: verification, mail, events, storage, config: Object.freeze(publicConfig) }
   fastify.decorate('lcauth', lcauth)
   fastify.decorateRequest('authUser', null)
 
@@ -91,7 +113,9 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
     deps: {
       config,
       storage,
-      mailer: options.mailer ?? null,
+      mailer,
+      passwordReset,
+      verification,
       accounts,
       sessions,
       now,
@@ -109,14 +133,26 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
     }
   })
 
-  // The mirror must hold recent revocations before the first request is served.
-  fastify.addHook('onReady', async () => { await mirror.start() })
+  // The mirror must hold recent revocations before the first request is served. The mail server is
+  // only checked, never waited for: an unreachable one is a warning, not a failed start.
+  fastify.addHook('onReady', async () => {
+    await mirror.start()
+    if (mailer?.verify !== undefined) {
+      mailer.verify().catch((err: unknown) => fastify.log.warn({ err, event: 'lcauth.mailer_unreachable' }, 'the mail server could not be reached; mails will fail until it can'))
+    }
+  })
   const purge = purgeSchedule({ storage, now, intervalMs: config.purgeInterval, keepRevokedMs: config.sessionExpiry, log: fastify.log })
   fastify.addHook('onClose', async () => {
     mirror.stop()
     purge.stop()
+    await mail?.idle()
+    if (mailer !== null && !isMailer(options.mailer as Mailer | SmtpMailerOptions)) await mailer.close()
     if (ownsStorage) await storage.close()
   })
+}
+
+function isMailer (mailer: Mailer | SmtpMailerOptions): mailer is Mailer {
+  return typeof (mailer as Mailer).send === 'function'
 }
 
 function isDescriptor (storage: Storage | StorageDescriptor): storage is StorageDescriptor {

@@ -13,7 +13,8 @@ export async function localRoutes (fastify: FastifyInstance, deps: RouteDeps): P
     onRequest: deps.sameSite
   }, async (request) => {
     await deps.accounts.register(request.body, contextOf(request))
-    return { message: 'Registration successful.' }
+    // The same answer for a new and a taken email.
+    return { message: deps.mailer === null ? 'Registration successful.' : 'Registration successful. Please check your email to verify your address.' }
   })
 
   fastify.post<{ Body: Credentials }>(`${prefix}/login`, {

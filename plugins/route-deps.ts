@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AccountService } from '../lib/accounts/account-service.ts'
+import type { EmailVerificationService } from '../lib/accounts/email-verification.ts'
+import type { PasswordResetService } from '../lib/accounts/password-reset.ts'
 import type { PublicUser } from '../lib/accounts/public-user.ts'
 import type { Clock } from '../lib/clock.ts'
 import type { AuthConfig } from '../lib/options.ts'
@@ -16,6 +18,8 @@ export interface RouteDeps {
   storage: Storage
   /** Null when no mailer is configured. */
   mailer: Mailer | null
+  passwordReset: PasswordResetService
+  verification: EmailVerificationService | null
   accounts: AccountService
   sessions: SessionService
   now: Clock

@@ -5,6 +5,8 @@ import { ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_TYPE } from '../lib/sessions/acces
 import { authErrorHandler } from './http/error-handler.ts'
 import { localRoutes } from './local.ts'
 import type { RouteDeps } from './route-deps.ts'
+import { emailVerificationRoutes } from './email-verification.ts'
+import { passwordResetRoutes } from './password-reset.ts'
 import { sessionRoutes } from './sessions.ts'
 import { tokenRoutes } from './tokens.ts'
 import { userRoutes } from './user.ts'
@@ -53,5 +55,7 @@ export async function authScope (scope: FastifyInstance, options: { deps: Omit<R
   await localRoutes(scope, routeDeps)
   await tokenRoutes(scope, routeDeps)
   await sessionRoutes(scope, routeDeps)
+  await passwordResetRoutes(scope, routeDeps)
+  await emailVerificationRoutes(scope, routeDeps)
   await userRoutes(scope, routeDeps)
 }

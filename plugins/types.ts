@@ -1,6 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AccountService } from '../lib/accounts/account-service.ts'
 import type { AdminService } from '../lib/accounts/admin-service.ts'
+import type { EmailVerificationService } from '../lib/accounts/email-verification.ts'
+import type { PasswordResetService } from '../lib/accounts/password-reset.ts'
+import type { MailService } from '../lib/mail/mail-service.ts'
 import type { AuthEventEmitter } from '../lib/events.ts'
 import type { AuthConfig } from '../lib/options.ts'
 import type { Role, Storage } from '../lib/ports/storage.ts'
@@ -28,6 +31,11 @@ export interface LcAuth {
   sessions: SessionService
   /** Operator actions (create, delete, disable, set role, set password), as the CLI does them. */
   admin: AdminService
+  passwordReset: PasswordResetService
+  /** Null without a mailer. */
+  emailVerification: EmailVerificationService | null
+  /** The mail queue; null without a mailer. `await fastify.lcauth.mail?.idle()` waits for queued mails. */
+  mail: MailService | null
   events: AuthEventEmitter
   storage: Storage
   /** The validated configuration, secrets left out. */

@@ -68,7 +68,7 @@ export async function userRoutes (fastify: FastifyInstance, deps: RouteDeps): Pr
     registrationEnabled: config.allowRegistration,
     socialLoginEnabled: config.allowSocialLogin,
     emailEnabled: deps.mailer !== null,
-    passwordResetEnabled: false,
+    passwordResetEnabled: deps.passwordReset.mode !== 'disabled',
     socialLogins: [],
     googleLoginEnabled: false,
     githubLoginEnabled: false,

@@ -8,7 +8,9 @@ import type { PasswordHasher } from '../passwords/hasher.ts'
 import { passwordProblem } from '../passwords/policy.ts'
 import type { Storage, User } from '../ports/storage.ts'
 import type { IssuedSession, SessionService } from '../sessions/session-service.ts'
+import type { MailService } from '../mail/mail-service.ts'
 import type { AdminService } from './admin-service.ts'
+import type { EmailVerificationService } from './email-verification.ts'
 import { canonicalEmail, emailDomain } from './email.ts'
 import { checkNewAccount } from './new-account.ts'
 
@@ -32,6 +34,10 @@ export interface PasswordChange {
 }
 
 export interface AccountPolicy {
+  /** Login refuses an unverified email (after the password checked out). */
+  requireVerifiedEmail: boolean
+  /** Base of the links in mails. */
+  domainClient: string
   allowRegistration: boolean
   allowAccountDeletion: boolean
   allowEmailLogin: boolean
@@ -74,11 +80,14 @@ export function accountService (deps: {
   hasher: PasswordHasher
   sessions: SessionService
   admin: AdminService
+  /** Null without a mailer: nothing is mailed and emails are not verified. */
+  mail: MailService | null
+  verification: EmailVerificationService | null
   events: AuthEventEmitter
   now: Clock
   policy: AccountPolicy
 }): AccountService {
-  const { storage, hasher, sessions, admin, events, now, policy } = deps
+  const { storage, hasher, sessions, admin, mail, verification, events, now, policy } = deps
   // Compared against when there is no real hash, so that path costs one bcrypt comparison too. Made
   // once, up front, so not even the first unknown email pays for creating it.
   const dummyHash = hasher.hash(randomToken(24))
@@ -117,10 +126,13 @@ export function accountService (deps: {
     }, now())
     if (created) {
       events.emit('register.success', { ...context, at: now(), userId: created.id, role: created.role })
+      if (verification !== null) await verification.send(created, context)
       return
     }
     const existing = await storage.users.findByEmail(canonical)
     events.emit('register.duplicate', { ...context, at: now(), userId: existing?.id ?? null })
+    // The owner hears of it (and of the way back in, should it have been them); the response does not change.
+    if (existing !== null) mail?.queue('registrationAttempt', { address: existing.email, name: existing.name }, { name: existing.name, email: existing.email, link: `${policy.domainClient}/forgot-password`, validMinutes: 0 })
   }
 
   async function login (credentials: Credentials, context: RequestContext, presentedRefreshToken: string | null): Promise<IssuedSession> {
@@ -128,7 +140,9 @@ export function accountService (deps: {
       events.emit('login.failure', { ...context, at: now(), reason, userId: user?.id ?? null, subject: subjectOf(credentials.email) })
       return reason === 'disabled'
         ? new errors.FST_LCAUTH_ACCOUNT_DISABLED()
-        : reason === 'email_login_disabled' ? new errors.FST_LCAUTH_EMAIL_LOGIN_DISABLED() : new errors.FST_LCAUTH_INVALID_CREDENTIALS()
+        : reason === 'email_not_verified'
+          ? new errors.FST_LCAUTH_EMAIL_NOT_VERIFIED()
+          : reason === 'email_login_disabled' ? new errors.FST_LCAUTH_EMAIL_LOGIN_DISABLED() : new errors.FST_LCAUTH_INVALID_CREDENTIALS()
     }
     if (!policy.allowEmailLogin) throw fail('email_login_disabled', null)
     const email = canonicalEmail(credentials.email)
@@ -140,6 +154,7 @@ export function accountService (deps: {
     if (!await hasher.verify(credentials.password, user.passwordHash)) throw fail('bad_password', user)
     // Only now, with the password proven, may the answer reveal anything about the account.
     if (user.disabledAt !== null) throw fail('disabled', user)
+    if (policy.requireVerifiedEmail && !user.emailVerified) throw fail('email_not_verified', user)
     if (hasher.needsRehash(user.passwordHash)) {
       await storage.users.update(user.id, { passwordHash: await hasher.hash(credentials.password) }, now())
       events.emit('password.rehashed', { ...context, at: now(), userId: user.id })
@@ -169,6 +184,7 @@ export function accountService (deps: {
     await sessions.revokeAll(userId, currentSessionId, 'password_changed', context)
     await storage.oneTimeTokens.deleteForUser(userId, 'password_reset')
     events.emit('password.changed', { ...context, at: now(), userId, sessionId: currentSessionId })
+    mail?.queue('passwordChanged', { address: user.email, name: user.name }, { name: user.name, email: user.email, link: `${policy.domainClient}/forgot-password`, validMinutes: 0 })
   }
 
   async function deleteAccount (userId: string, currentSessionId: string, password: string | undefined, context: RequestContext): Promise<void> {

@@ -120,6 +120,18 @@ export const commands: Record<string, Command> = {
     }
   },
 
+  'reset-link': {
+    usage: 'reset-link <email>',
+    summary: 'Print a single-use password reset link (valid RESET_PASSWORD_EXPIRY, 15 min by default) to hand to the user. Needs DOMAIN_CLIENT or DOMAIN_SERVER.',
+    flags: [],
+    async run ({ positionals: [email] }, cli, io) {
+      const user = await userByEmail(cli, email)
+      if (cli.linkBase === null) throw new UsageError('set DOMAIN_CLIENT (or DOMAIN_SERVER) so the link points to your app')
+      // The operator hands over a link and never sees or sets the new password; using it ends every session.
+      print(io, await cli.passwordReset.createLink(user))
+    }
+  },
+
   'set-role': {
     usage: 'set-role <email> ADMIN|USER',
     summary: 'Change a user\'s role. A demotion ends the user\'s sessions.',

@@ -1,4 +1,6 @@
 import { adminService, type AdminService } from '../accounts/admin-service.ts'
+import { passwordResetService, type PasswordResetService } from '../accounts/password-reset.ts'
+import { sessionService } from '../sessions/session-service.ts'
 import { DEFAULT_DATABASE_URL, openStorage } from '../adapters/open-storage.ts'
 import { systemClock } from '../clock.ts'
 import { noContext, type RequestContext } from '../context.ts'
@@ -12,6 +14,9 @@ import type { Storage } from '../ports/storage.ts'
 export interface CliContext {
   storage: Storage
   admin: AdminService
+  passwordReset: PasswordResetService
+  /** Where links point (`DOMAIN_CLIENT`, else `DOMAIN_SERVER`); null when neither is set. */
+  linkBase: string | null
   config: AuthConfig
   context: RequestContext
 }
@@ -26,7 +31,8 @@ const PLACEHOLDERS = { jwtSecret: 'cli-placeholder-access-secret', jwtRefreshSec
  */
 export async function cliContext (env: Env, options: { storage?: Storage, defaultDatabaseUrl?: string } = {}): Promise<CliContext> {
   const fromEnv = optionsFromEnv(env)
-  const { config } = resolveOptions({ ...fromEnv, ...PLACEHOLDERS, production: false }, false)
+  const { config } = resolveOptions({ ...fromEnv, ...PLACEHOLDERS, domainClient: fromEnv.domainClient ?? fromEnv.domainServer ?? PLACEHOLDERS.domainServer, production: false }, false)
+  const linkBase = fromEnv.domainClient === undefined && fromEnv.domainServer === undefined ? null : config.domainClient
   const url = fromEnv.storage !== undefined && 'url' in fromEnv.storage ? fromEnv.storage.url : options.defaultDatabaseUrl ?? DEFAULT_DATABASE_URL
   const storage = options.storage ?? await openStorage(url)
   await storage.init()
@@ -34,5 +40,13 @@ export async function cliContext (env: Env, options: { storage?: Storage, defaul
   const hasher = boundedHasher(bcryptHasher({ rounds: config.bcryptRounds }), { concurrency: 1, maxWaitMs: 60_000 })
   const events = new AuthEventEmitter(() => {})
   const admin = adminService({ storage, hasher, events, now, minPasswordLength: config.minPasswordLength, onRevoked: () => {} })
-  return { storage, admin, config, context: { ...noContext, userAgent: 'librechat-auth-cli' } }
+  const sessions = sessionService({
+    storage, now, events, onRevoked: () => {},
+    policy: { maxPerUser: config.sessionMaxPerUser, refreshTokenExpiry: config.refreshTokenExpiry, sessionMaxAge: config.sessionMaxAge, refreshReuseInterval: config.refreshReuseInterval, refreshKey: PLACEHOLDERS.jwtRefreshSecret }
+  })
+  const passwordReset = passwordResetService({
+    storage, hasher, sessions, mail: null, events, now,
+    policy: { mode: 'unsafe', acceptLinks: true, expiryMs: config.resetPasswordExpiry, domainClient: config.domainClient, minPasswordLength: config.minPasswordLength, subjectOf: email => email }
+  })
+  return { storage, admin, passwordReset, linkBase, config, context: { ...noContext, userAgent: 'librechat-auth-cli' } }
 }

@@ -207,3 +207,27 @@ t.test('without DATABASE_URL the CLI uses its default SQLite file (a temp one he
   t.match((await cli(['migrate'], { defaultDatabaseUrl })).stdout, /The sqlite database is up to date/)
   t.match((await cli(['list-users'], { defaultDatabaseUrl: 'sqlite:/dev/null/nope/x.db' })).stderr, /unreachable or busy|failed/)
 })
+
+t.test('CLI-03: reset-link prints a single-use link; using it sets the password and ends every session', async t => {
+  const storage = memoryStorage()
+  const { build } = await import('../helpers/app.ts')
+  const { app } = await build(t, { storage, domainClient: 'https://chat.example.test' })
+  t.equal((await app.inject({ method: 'POST', url: '/api/auth/register', payload: { name: 'Alice', email: 'alice@example.com', password: PASSWORD, confirm_password: PASSWORD } })).statusCode, 200)
+  const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'alice@example.com', password: PASSWORD } })
+  const token = login.json().token as string
+
+  t.equal((await cli(['reset-link', 'alice@example.com'], { storage })).code, 1, 'no DOMAIN_CLIENT: the link would point nowhere')
+  t.equal((await cli(['reset-link', 'nobody@example.com'], { storage, env: { DOMAIN_CLIENT: 'https://chat.example.test' } })).code, 2)
+  const printed = await cli(['reset-link', 'alice@example.com'], { storage, env: { DOMAIN_CLIENT: 'https://chat.example.test' } })
+  t.equal(printed.code, 0, printed.stderr)
+  const link = new URL(printed.stdout.trim())
+  t.equal(link.origin, 'https://chat.example.test')
+  t.equal(link.pathname, '/reset-password')
+  const body = { token: link.searchParams.get('token'), userId: link.searchParams.get('userId'), password: 'the owner chose this one', confirm_password: 'the owner chose this one' }
+  t.equal((await app.inject({ method: 'POST', url: '/api/auth/requestPasswordReset', payload: { email: 'alice@example.com' } })).statusCode, 403, 'without a mailer users cannot ask for a link')
+  const reset = await app.inject({ method: 'POST', url: '/api/auth/resetPassword', payload: body })
+  t.equal(reset.statusCode, 200, reset.body)
+  t.equal((await app.inject({ method: 'POST', url: '/api/auth/resetPassword', payload: body })).statusCode, 400, 'single use')
+  t.equal((await app.inject({ url: '/api/protected', headers: { authorization: `Bearer ${token}` } })).statusCode, 401, 'sessions ended')
+  t.equal((await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'alice@example.com', password: 'the owner chose this one' } })).statusCode, 200)
+})

@@ -102,3 +102,42 @@ t.test('SQLite by default: an acknowledged registration survives kill -9, and so
   t.equal(statSync(`${data}/dev-secrets.json`).mode & 0o777, 0o600, 'secrets readable by this user only')
   t.ok(statSync(`${data}/librechat-auth.db`).isFile())
 })
+
+t.test('EMAIL_* variables: verification and reset mails reach a real SMTP server and their links work', async t => {
+  const { startSmtp } = await import('../helpers/smtp.ts')
+  const smtp = await startSmtp()
+  t.teardown(() => smtp.close())
+  const server = await startExample({ DATA_DIR: await dataDir(), EMAIL_HOST: '127.0.0.1', EMAIL_PORT: String(smtp.port), EMAIL_FROM: 'noreply@example.com', APP_TITLE: 'Example Chat' })
+  t.teardown(server.stop)
+  const waitForMail = async (count: number): Promise<string> => {
+    for (let i = 0; i < 100 && smtp.messages.length < count; i++) await new Promise(resolve => setTimeout(resolve, 50))
+    return smtp.messages[count - 1]?.parsed.text ?? ''
+  }
+  t.equal((await post(`${server.url}/api/auth/register`, alice)).status, 200)
+  const verifyMail = await waitForMail(1)
+  t.match(smtp.messages[0]?.parsed.subject, /Example Chat/)
+  t.equal((await post(`${server.url}/api/auth/login`, { email: alice.email, password: alice.password })).status, 403, 'not verified yet')
+  const verify = new URL(/http\S+\/verify\?\S+/.exec(verifyMail)?.[0] as string)
+  t.equal(verify.origin, server.url, 'links use DOMAIN_CLIENT (here the example default)')
+  t.equal((await post(`${server.url}/api/user/verify`, { email: verify.searchParams.get('email'), token: verify.searchParams.get('token') })).status, 200)
+  t.equal((await post(`${server.url}/api/auth/login`, { email: alice.email, password: alice.password })).status, 200)
+
+  t.equal((await post(`${server.url}/api/auth/requestPasswordReset`, { email: alice.email })).status, 200)
+  const reset = new URL(/http\S+\/reset-password\?\S+/.exec(await waitForMail(2))?.[0] as string)
+  const done = await post(`${server.url}/api/auth/resetPassword`, { token: reset.searchParams.get('token'), userId: reset.searchParams.get('userId'), password: 'a brand new passphrase', confirm_password: 'a brand new passphrase' })
+  t.equal(done.status, 200)
+  t.equal((await post(`${server.url}/api/auth/login`, { email: alice.email, password: 'a brand new passphrase' })).status, 200)
+  t.match(await (await fetch(`${server.url}/api/auth/config`)).json(), { emailEnabled: true, passwordResetEnabled: true })
+})
+
+t.test('ALLOW_UNSAFE_PASSWORD_RESET on the example: a warning, and refused in production', async t => {
+  const server = await startExample({ DATA_DIR: await dataDir(), ALLOW_UNSAFE_PASSWORD_RESET: 'true' })
+  t.teardown(server.stop)
+  t.match(server.output(), /allowUnsafePasswordReset lets anyone who knows an email address reset its password/)
+  t.equal((await post(`${server.url}/api/auth/register`, alice)).status, 200)
+  const answer = await (await post(`${server.url}/api/auth/requestPasswordReset`, { email: alice.email })).json() as { link?: string }
+  t.match(answer.link, /\/reset-password\?token=/)
+  const refused = await failingExample({ DATA_DIR: await dataDir(), NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), JWT_REFRESH_SECRET: 'y'.repeat(40), ALLOW_UNSAFE_PASSWORD_RESET: 'true' })
+  t.equal(refused.code, 1)
+  t.match(refused.output, /allowUnsafePasswordReset .*refused when NODE_ENV=production/)
+})

@@ -30,7 +30,9 @@ function services (storage: Storage = memoryStorage()) {
     admin,
     events,
     now,
-    policy: { allowRegistration: true, allowAccountDeletion: true, allowEmailLogin: true, allowedEmailDomains: null, minPasswordLength: 8, identifierKey: Buffer.alloc(32) }
+    mail: null,
+    verification: null,
+    policy: { requireVerifiedEmail: false, domainClient: 'http://localhost', allowRegistration: true, allowAccountDeletion: true, allowEmailLogin: true, allowedEmailDomains: null, minPasswordLength: 8, identifierKey: Buffer.alloc(32) }
   })
   return { storage, sessions, accounts, seen }
 }

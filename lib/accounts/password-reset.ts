@@ -1,0 +1,97 @@
+import type { Clock } from '../clock.ts'
+import type { RequestContext } from '../context.ts'
+import { newOneTimeSecret, oneTimeHash } from '../crypto/one-time.ts'
+import { errors } from '../errors.ts'
+import type { AuthEventEmitter } from '../events.ts'
+import type { MailService } from '../mail/mail-service.ts'
+import type { PasswordHasher } from '../passwords/hasher.ts'
+import { passwordProblem } from '../passwords/policy.ts'
+import type { Storage, User } from '../ports/storage.ts'
+import type { SessionService } from '../sessions/session-service.ts'
+import { canonicalEmail } from './email.ts'
+
+/**
+ * How users ask for a link: `mail`: it goes out by mail. `unsafe`: LibreChat's unsecured mode, the link
+ * comes back in the response (never in production). `disabled`: they cannot (no mailer); links an
+ * operator made with the CLI still work unless resets are switched off altogether.
+ */
+export type ResetMode = 'mail' | 'unsafe' | 'disabled'
+
+export interface ResetSubmission { token: string, password: string, confirm_password: string, userId?: string }
+
+export interface PasswordResetService {
+  readonly mode: ResetMode
+  /** Always the same outcome for known and unknown emails; only the unsafe mode returns a link, and only for a known one. */
+  request(email: string, context: RequestContext): Promise<{ link?: string }>
+  /** Consumes the token, sets the password, verifies the email (the inbox is proven) and ends every session. */
+  reset(submission: ResetSubmission, context: RequestContext): Promise<void>
+  /** A fresh single-use link for an operator to hand over (CLI `reset-link`); replaces any older one. */
+  createLink(user: User): Promise<string>
+}
+
+export function passwordResetService (deps: {
+  storage: Storage
+  hasher: PasswordHasher
+  sessions: SessionService
+  mail: MailService | null
+  events: AuthEventEmitter
+  now: Clock
+  policy: { mode: ResetMode, acceptLinks: boolean, expiryMs: number, domainClient: string, minPasswordLength: number, subjectOf: (email: string) => string }
+}): PasswordResetService {
+  const { storage, hasher, sessions, mail, events, now, policy } = deps
+  const resetPage = `${policy.domainClient}/forgot-password`
+
+  /** One live token per user: a new one replaces the old. */
+  async function issue (user: User): Promise<{ link: string, hash: string }> {
+    await storage.oneTimeTokens.deleteForUser(user.id, 'password_reset')
+    const { token, hash } = newOneTimeSecret()
+    const at = now()
+    await storage.oneTimeTokens.create({ purpose: 'password_reset', tokenHash: hash, userId: user.id, email: user.email, createdAt: at, expiresAt: new Date(at.getTime() + policy.expiryMs) })
+    const link = `${policy.domainClient}/reset-password?token=${encodeURIComponent(token)}&userId=${encodeURIComponent(user.id)}`
+    return { link, hash }
+  }
+
+  return {
+    mode: policy.mode,
+
+    async request (email, context) {
+      if (policy.mode === 'disabled') throw new errors.FST_LCAUTH_PASSWORD_RESET_DISABLED()
+      const canonical = canonicalEmail(email)
+      const user = canonical === null ? null : await storage.users.findByEmail(canonical)
+      events.emit('password.reset_requested', { ...context, at: now(), userId: user?.id ?? null, subject: policy.subjectOf(email) })
+      if (user === null || user.disabledAt !== null) return {}
+      const { link, hash } = await issue(user)
+      if (policy.mode === 'unsafe') return { link }
+      const minutes = Math.round(policy.expiryMs / 60_000)
+      ;(mail as MailService).queue('resetRequest', { address: user.email, name: user.name }, { name: user.name, email: user.email, link, validMinutes: minutes }, async () => {
+        // The mail never left: the link it carried must not stay usable (a newer one is left alone).
+        await storage.oneTimeTokens.consume('password_reset', hash, now())
+      })
+      return {}
+    },
+
+    async reset (submission, context) {
+      if (!policy.acceptLinks) throw new errors.FST_LCAUTH_PASSWORD_RESET_DISABLED()
+      const problem = passwordProblem(submission.password, policy.minPasswordLength) ??
+        (submission.password === submission.confirm_password ? null : 'The passwords did not match.')
+      if (problem !== null) throw new errors.FST_LCAUTH_PASSWORD_POLICY(problem)
+      const consumed = await storage.oneTimeTokens.consume('password_reset', oneTimeHash(submission.token), now())
+      const user = consumed === null || consumed.userId === null ? null : await storage.users.findById(consumed.userId)
+      if (consumed === null || user === null || (submission.userId !== undefined && submission.userId !== user.id) || user.email !== consumed.email) {
+        events.emit('password.reset_failed', { ...context, at: now(), userId: user?.id ?? null })
+        throw new errors.FST_LCAUTH_RESET_TOKEN_INVALID()
+      }
+      // Proving the inbox also verifies the email, and ends every session: whoever registered this
+      // address before its owner, or stole a session, is out.
+      await storage.users.update(user.id, { passwordHash: await hasher.hash(submission.password), emailVerified: true }, now())
+      await storage.oneTimeTokens.deleteForUser(user.id, 'password_reset')
+      await sessions.revokeAll(user.id, null, 'password_changed', context)
+      events.emit('password.reset_completed', { ...context, at: now(), userId: user.id })
+      mail?.queue('resetDone', { address: user.email, name: user.name }, { name: user.name, email: user.email, link: resetPage, validMinutes: 0 })
+    },
+
+    async createLink (user) {
+      return (await issue(user)).link
+    }
+  }
+}
