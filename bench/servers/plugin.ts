@@ -10,7 +10,6 @@ await app.register(authPlugin, {
   jwtRefreshSecret: 'bench-refresh-secret-0123456789-012345678',
   domainServer: 'http://127.0.0.1',
   bcryptRounds: ROUNDS,
-  sessionMaxPerUser: 1000,
   production: false
 })
 app.get('/api/protected', { preHandler: app.lcauth.authenticate }, protectedHandler)

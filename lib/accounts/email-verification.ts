@@ -26,12 +26,14 @@ export function emailVerificationService (deps: {
   const { storage, mail, events, now, policy } = deps
 
   async function send (user: User, context: RequestContext): Promise<void> {
+    // A throttled request changes nothing: the link already mailed stays the one that works.
+    if (!mail.reserve('verifyEmail', user.email)) return
     await storage.oneTimeTokens.deleteForUser(user.id, 'email_verification')
     const { token, hash } = newOneTimeSecret()
     const at = now()
     await storage.oneTimeTokens.create({ purpose: 'email_verification', tokenHash: hash, userId: user.id, email: user.email, createdAt: at, expiresAt: new Date(at.getTime() + policy.expiryMs) })
     const link = `${policy.domainClient}/verify?token=${encodeURIComponent(token)}&email=${encodeURIComponent(user.email)}`
-    mail.queue('verifyEmail', { address: user.email, name: user.name }, { name: user.name, email: user.email, link, validMinutes: Math.round(policy.expiryMs / 60_000) }, async () => {
+    mail.send('verifyEmail', { address: user.email, name: user.name }, { name: user.name, email: user.email, link, validMinutes: Math.round(policy.expiryMs / 60_000) }, async () => {
       await storage.oneTimeTokens.consume('email_verification', hash, now())
     })
     events.emit('email.verification_sent', { ...context, at, userId: user.id })

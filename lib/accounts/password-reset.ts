@@ -60,10 +60,12 @@ export function passwordResetService (deps: {
       const user = canonical === null ? null : await storage.users.findByEmail(canonical)
       events.emit('password.reset_requested', { ...context, at: now(), userId: user?.id ?? null, subject: policy.subjectOf(email) })
       if (user === null || user.disabledAt !== null) return {}
+      if (policy.mode === 'unsafe') return { link: (await issue(user)).link }
+      // A throttled request changes nothing: the link already mailed stays the one that works.
+      if (!(mail as MailService).reserve('resetRequest', user.email)) return {}
       const { link, hash } = await issue(user)
-      if (policy.mode === 'unsafe') return { link }
       const minutes = Math.round(policy.expiryMs / 60_000)
-      ;(mail as MailService).queue('resetRequest', { address: user.email, name: user.name }, { name: user.name, email: user.email, link, validMinutes: minutes }, async () => {
+      ;(mail as MailService).send('resetRequest', { address: user.email, name: user.name }, { name: user.name, email: user.email, link, validMinutes: minutes }, async () => {
         // The mail never left: the link it carried must not stay usable (a newer one is left alone).
         await storage.oneTimeTokens.consume('password_reset', hash, now())
       })

@@ -38,15 +38,17 @@ export async function cliContext (env: Env, options: { storage?: Storage, defaul
   await storage.init()
   const now = systemClock
   const hasher = boundedHasher(bcryptHasher({ rounds: config.bcryptRounds }), { concurrency: 1, maxWaitMs: 60_000 })
-  const events = new AuthEventEmitter(() => {})
-  const admin = adminService({ storage, hasher, events, now, minPasswordLength: config.minPasswordLength, onRevoked: () => {} })
+  // A one-shot process keeps no revocation mirror and has no event listeners whose failures matter.
+  const ignore = (): void => {}
+  const events = new AuthEventEmitter(ignore)
+  const admin = adminService({ storage, hasher, events, now, minPasswordLength: config.minPasswordLength, onRevoked: ignore })
   const sessions = sessionService({
-    storage, now, events, onRevoked: () => {},
+    storage, now, events, onRevoked: ignore,
     policy: { maxPerUser: config.sessionMaxPerUser, refreshTokenExpiry: config.refreshTokenExpiry, sessionMaxAge: config.sessionMaxAge, refreshReuseInterval: config.refreshReuseInterval, refreshKey: PLACEHOLDERS.jwtRefreshSecret }
   })
   const passwordReset = passwordResetService({
     storage, hasher, sessions, mail: null, events, now,
-    policy: { mode: 'unsafe', acceptLinks: true, expiryMs: config.resetPasswordExpiry, domainClient: config.domainClient, minPasswordLength: config.minPasswordLength, subjectOf: email => email }
+    policy: { mode: 'unsafe', acceptLinks: true, expiryMs: config.resetPasswordExpiry, domainClient: config.domainClient, minPasswordLength: config.minPasswordLength, subjectOf: String }
   })
   return { storage, admin, passwordReset, linkBase, config, context: { ...noContext, userAgent: 'librechat-auth-cli' } }
 }

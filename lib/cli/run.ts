@@ -34,24 +34,24 @@ export async function runCli (argv: readonly string[], io: CliIO, options: { sto
   }
   let cli: CliContext | undefined
   const from = input(io)
+  let code: number = EXIT.ok
   try {
     const parsed = parseCommandArgs(command, rest)
     if (parsed.flags.help === true) {
       io.stdout.write(`Usage: librechat-auth ${command.usage}\n\n${command.summary}\n`)
-      return EXIT.ok
+    } else {
+      cli = await cliContext(io.env, options)
+      await command.run(parsed, cli, io, from)
     }
-    cli = await cliContext(io.env, options)
-    await command.run(parsed, cli, io, from)
-    return EXIT.ok
   } catch (error) {
-    const [code, message] = classify(error)
+    const [exit, message] = classify(error)
     io.stderr.write(`librechat-auth ${name}: ${message}\n`)
-    return code
-  } finally {
-    from.close()
-    // A storage handed in is the caller's to close.
-    if (cli !== undefined && options.storage === undefined) await cli.storage.close()
+    code = exit
   }
+  from.close()
+  // A storage handed in is the caller's to close.
+  if (cli !== undefined && options.storage === undefined) await cli.storage.close()
+  return code
 }
 
 function classify (error: unknown): [number, string] {

@@ -7,14 +7,22 @@ export interface MailLog {
   error(obj: object, msg: string): void
 }
 
+type Vars = Omit<MailVars, 'appTitle' | 'name'> & { name?: string }
+
 export interface MailService {
   /**
-   * Queues a mail to be sent after the current request answers, so a request that mails and one that
-   * does not take the same time. Silently drops it when the recipient already got `perRecipient.max`
-   * mails of this kind in the window (no mail bombs; the caller's answer does not change). `onFailure`
-   * runs when the transport refuses it.
+   * Takes one of the recipient's slots for this kind of mail: false (and nothing recorded) when they
+   * already got `perRecipient.max` of them in the window. A caller that must create something for the
+   * mail (a token) reserves first, so a throttled request changes nothing.
    */
-  queue(kind: MailKind, to: MailAddress, vars: Omit<MailVars, 'appTitle' | 'name'> & { name?: string }, onFailure?: () => Promise<void>): void
+  reserve(kind: MailKind, address: string): boolean
+  /**
+   * Sends a reserved mail after the current request answers, so a request that mails and one that does
+   * not take the same time. `onFailure` runs when the transport refuses it.
+   */
+  send(kind: MailKind, to: MailAddress, vars: Vars, onFailure?: () => Promise<void>): void
+  /** `reserve` then `send`; a throttled mail is dropped silently (no mail bombs; the caller's answer does not change). */
+  queue(kind: MailKind, to: MailAddress, vars: Vars): boolean
   /** Resolves when every queued mail has been handed to the transport or failed (tests, shutdown). */
   idle(): Promise<void>
 }
@@ -32,12 +40,13 @@ export function mailService (deps: {
   /** (kind, address) → send times within the window. */
   const recent = new Map<string, number[]>()
 
-  const allowed = (kind: MailKind, address: string): boolean => {
+  const reserve = (kind: MailKind, address: string): boolean => {
     const key = `${kind}\u0000${address}`
     const at = now().getTime()
     const times = (recent.get(key) ?? []).filter(t => t > at - perRecipient.windowMs)
     if (times.length >= perRecipient.max) {
       recent.set(key, times)
+      log.warn({ event: 'lcauth.mail_throttled', kind }, 'mail not sent: this recipient got enough of these lately')
       return false
     }
     times.push(at)
@@ -47,22 +56,26 @@ export function mailService (deps: {
     return true
   }
 
+  const send = (kind: MailKind, to: MailAddress, vars: Vars, onFailure?: () => Promise<void>): void => {
+    const message = renderMail(kind, { ...vars, name: vars.name ?? to.name ?? to.address, appTitle }, templates[kind])
+    const job = new Promise<void>(resolve => setImmediate(resolve))
+      .then(() => mailer.send({ to, ...message }))
+      .catch(async (err: unknown) => {
+        log.error({ err, event: 'lcauth.mail_failed', kind }, 'mail could not be sent')
+        await onFailure?.()
+      })
+      .catch((err: unknown) => { log.error({ err, event: 'lcauth.mail_cleanup_failed', kind }, 'cleanup after a failed mail failed') })
+      .finally(() => { pending.delete(job) })
+    pending.add(job)
+  }
+
   return {
-    queue (kind, to, vars, onFailure) {
-      if (!allowed(kind, to.address)) {
-        log.warn({ event: 'lcauth.mail_throttled', kind }, 'mail not sent: this recipient got enough of these lately')
-        return
-      }
-      const message = renderMail(kind, { ...vars, name: vars.name ?? to.name ?? to.address, appTitle }, templates[kind])
-      const job = new Promise<void>(resolve => setImmediate(resolve))
-        .then(() => mailer.send({ to, ...message }))
-        .catch(async (err: unknown) => {
-          log.error({ err, event: 'lcauth.mail_failed', kind }, 'mail could not be sent')
-          await onFailure?.()
-        })
-        .catch((err: unknown) => { log.error({ err, event: 'lcauth.mail_cleanup_failed', kind }, 'cleanup after a failed mail failed') })
-        .finally(() => { pending.delete(job) })
-      pending.add(job)
+    reserve,
+    send,
+    queue (kind, to, vars) {
+      if (!reserve(kind, to.address)) return false
+      send(kind, to, vars)
+      return true
     },
     async idle () {
       while (pending.size > 0) await Promise.all([...pending])

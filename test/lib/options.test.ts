@@ -102,7 +102,12 @@ t.test('every bad value names its option', async t => {
     [{ allowedEmailDomains: [5] as unknown as string[] }, /allowedEmailDomains must be/],
     [{ routePrefixes: { auth: 'api/auth' } }, /routePrefixes.auth must be a path/],
     [{ routePrefixes: { user: '/api/../user/' } }, /routePrefixes.user must be a path/],
-    [{ bodyLimit: 10 }, /bodyLimit must be an integer/]
+    [{ bodyLimit: 10 }, /bodyLimit must be an integer/],
+    [{ mailPerRecipient: { max: 0, windowMs: 60_000 } }, /mailPerRecipient must be/],
+    [{ mailPerRecipient: { max: 2, windowMs: 10 } }, /mailPerRecipient must be/],
+    [{ mailPerRecipient: 'lots' as unknown as { max: number, windowMs: number } }, /mailPerRecipient must be/],
+    [{ mailPerRecipient: null as unknown as { max: number, windowMs: number } }, /mailPerRecipient must be/],
+    [{ resetPasswordExpiry: 10 }, /resetPasswordExpiry must be an integer/]
   ]
   for (const [options, expected] of cases) t.match(refusal(options, false), expected, JSON.stringify(options))
 })

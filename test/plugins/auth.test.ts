@@ -33,6 +33,18 @@ t.test('a storage that cannot be polled for revocations is a logged warning, not
   t.ok(logs.some(l => l.includes('lcauth.revocation_poll_failed')))
 })
 
+t.test('any Mailer can be passed in; the plugin leaves it open', async t => {
+  const { memoryMailer } = await import('../../index.ts')
+  const mailer = memoryMailer()
+  let closed = false
+  const { app } = await withLogs(t, memoryStorage(), { mailer: { ...mailer, send: mailer.send, close: async () => { closed = true } } })
+  t.equal((await app.inject({ method: 'POST', url: '/api/auth/register', payload: alice })).statusCode, 200)
+  await app.lcauth.mail?.idle()
+  t.match(mailer.outbox, [{ to: { address: alice.email }, subject: /Verify your email/ }])
+  await app.close()
+  t.equal(closed, false)
+})
+
 t.test('memory storage is named in a startup warning, also when passed in', async t => {
   const { logs } = await withLogs(t, memoryStorage())
   t.ok(logs.some(l => l.includes('storage is in memory')))

@@ -1,6 +1,6 @@
 // A small consumer compiled against the built package (dist/), the way a host app sees it.
 import Fastify from 'fastify'
-import authPlugin, { errors, memoryStorage, optionsFromEnv, type AuthEvents, type AuthOptions, type AuthUser, type PublicUser } from 'librechat-auth'
+import authPlugin, { errors, memoryStorage, optionsFromEnv, type AuthEvents, type AuthOptions, type AuthUser, type LoginFailureReason, type PublicUser } from 'librechat-auth'
 
 const app = Fastify()
 const options: AuthOptions = {
@@ -26,7 +26,10 @@ app.get('/admin', { preHandler: app.lcauth.requireRole('ADMIN') }, async () => (
 app.lcauth.requireRole('ROOT')
 
 app.lcauth.events.on('login.failure', (event: AuthEvents['login.failure']) => {
-  const reason: 'unknown_user' | 'no_password' | 'bad_password' | 'disabled' | 'email_login_disabled' = event.reason
+  const reason: LoginFailureReason = event.reason
+  // @ts-expect-error the reason is one of a closed list
+  const wrong: 'nope' = event.reason
+  void wrong
   void reason
 })
 // @ts-expect-error unknown event names do not compile
