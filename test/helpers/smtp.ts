@@ -168,3 +168,16 @@ function inboxEntries (mail: ReceivedMail): MailMessage[] {
     }
   })
 }
+
+/** The received mails whose subject matches, optionally only those to one address. */
+export function mailsOf (smtp: TestSmtpServer, subject: RegExp, to?: string): ReceivedMail[] {
+  return smtp.messages.filter(m => subject.test(m.parsed.subject ?? '') && (to === undefined || m.envelope.to.includes(to)))
+}
+
+/** The first link to `path` in a mail's text, as a URL (so its parameters come out decoded). */
+export function linkIn (mail: ReceivedMail, path: string): URL {
+  const text = mail.parsed.text ?? ''
+  const match = text.match(new RegExp(`https?://\\S+${path}\\?\\S+`))
+  if (match === null) throw new Error(`no ${path} link in: ${text}`)
+  return new URL(match[0])
+}

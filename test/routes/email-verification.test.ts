@@ -2,7 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import type { AuthOptions } from '../../index.ts'
 import { alice, build, type EventLog, login, refreshCookieOf, register } from '../helpers/app.ts'
-import { startSmtp, type ReceivedMail, type TestSmtpServer } from '../helpers/smtp.ts'
+import { linkIn, mailsOf, startSmtp, type ReceivedMail, type TestSmtpServer } from '../helpers/smtp.ts'
 
 interface ErrorBody { statusCode: number, code: string, error: string, message: string }
 
@@ -30,17 +30,7 @@ async function settle (app: FastifyInstance): Promise<void> {
   await app.lcauth.mail?.idle()
 }
 
-function mailsOf (smtp: TestSmtpServer, subject: RegExp, to?: string): ReceivedMail[] {
-  return smtp.messages.filter(m => subject.test(m.parsed.subject ?? '') && (to === undefined || m.envelope.to.includes(to)))
-}
 
-/** The first link to `path` in a mail's text. */
-function linkIn (mail: ReceivedMail, path: string): URL {
-  const text = mail.parsed.text ?? ''
-  const match = text.match(new RegExp(`https?://\\S+${path}\\?\\S+`))
-  if (match === null) throw new Error(`no ${path} link in: ${text}`)
-  return new URL(match[0])
-}
 
 interface VerifyLink { url: URL, token: string, email: string }
 

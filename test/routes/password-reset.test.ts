@@ -5,7 +5,7 @@ import authPlugin, { memoryStorage, type AuthOptions, type NewOneTimeToken, type
 import type { SmtpMailerOptions } from '../../lib/adapters/nodemailer/options.ts'
 import { renderMail } from '../../lib/mail/templates.ts'
 import { alice, baseOptions, build, EventLog, login, refreshCookieOf, register } from '../helpers/app.ts'
-import { startSmtp, type ReceivedMail, type SmtpServerOptions, type TestSmtpServer } from '../helpers/smtp.ts'
+import { linkIn, mailsOf, startSmtp, type ReceivedMail, type SmtpServerOptions, type TestSmtpServer } from '../helpers/smtp.ts'
 
 interface ErrorBody { statusCode: number, code: string, error: string, message: string }
 
@@ -43,17 +43,7 @@ async function settle (app: FastifyInstance): Promise<void> {
   await app.lcauth.mail?.idle()
 }
 
-function mailsOf (smtp: TestSmtpServer, subject: RegExp, to?: string): ReceivedMail[] {
-  return smtp.messages.filter(m => subject.test(m.parsed.subject ?? '') && (to === undefined || m.envelope.to.includes(to)))
-}
 
-/** The first link to `path` in a mail's text, URL-decoded by URL. */
-function linkIn (mail: ReceivedMail, path: string): URL {
-  const text = mail.parsed.text ?? ''
-  const match = text.match(new RegExp(`https?://\\S+${path}\\?\\S+`))
-  if (match === null) throw new Error(`no ${path} link in: ${text}`)
-  return new URL(match[0])
-}
 
 interface ResetLink { url: URL, token: string, userId: string }
 
