@@ -143,6 +143,7 @@ async function main (): Promise<void> {
         refreshRows.push([`(c) refresh rotations, ${storage.name} storage (8 clients)`, '—', `${median(rotations).toFixed(0)} /s`, '—', '—'])
       } finally {
         await server.stop()
+        if (storage.name === 'PostgreSQL') await dropBenchSchema()
       }
     }
 
@@ -181,6 +182,15 @@ async function main (): Promise<void> {
   } finally {
     await Promise.all([bare.stop(), bcryptOnly.stop(), plugin.stop()])
   }
+}
+
+/** Leaves the PostgreSQL database as it found it. */
+async function dropBenchSchema (): Promise<void> {
+  const pg = await import('pg')
+  const client = new pg.default.Client({ connectionString: process.env.DATABASE_URL })
+  await client.connect()
+  await client.query(`DROP SCHEMA IF EXISTS lcauth_bench_${process.pid} CASCADE`)
+  await client.end()
 }
 
 /** 8 clients, each with its own session, refreshing back to back with the newest cookie for SECONDS. */

@@ -3,11 +3,10 @@ import fp from 'fastify-plugin'
 import { accountService } from '../lib/accounts/account-service.ts'
 import { publicUser } from '../lib/accounts/public-user.ts'
 import { adminService } from '../lib/accounts/admin-service.ts'
-import { canonicalEmail } from '../lib/accounts/email.ts'
 import { emailVerificationService } from '../lib/accounts/email-verification.ts'
 import { passwordResetService, type ResetMode } from '../lib/accounts/password-reset.ts'
+import { subjectHasher } from '../lib/accounts/subject.ts'
 import type { SmtpMailerOptions } from '../lib/adapters/nodemailer/options.ts'
-import { hmac } from '../lib/crypto/keys.ts'
 import { mailService } from '../lib/mail/mail-service.ts'
 import type { Mailer } from '../lib/ports/mailer.ts'
 import { memoryStorage } from '../lib/adapters/memory/storage.ts'
@@ -34,7 +33,7 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
   // eslint-disable-next-line no-restricted-syntax
   const { config, warnings } = resolveOptions(options, process.env.NODE_ENV === 'production')
   const now = options.now ?? systemClock
-  const identifierKey = deriveKey(config.jwtRefreshSecret, 'event identifiers')
+  const subjectOf = subjectHasher(deriveKey(config.jwtRefreshSecret, 'event identifiers'))
   // A storage the host passed in is the host's to close; one the plugin opened (default or by URL) is ours.
   const given = options.storage
   const storage = given === undefined ? memoryStorage() : isDescriptor(given) ? await openStorage(given.url, { migrate: given.migrate ?? true, option: 'storage.url' }) : given
@@ -71,7 +70,6 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
   // A Mailer the host passed in is the host's to close; one built from SMTP settings is ours.
   const mailer = options.mailer === undefined ? null : isMailer(options.mailer) ? options.mailer : (await import('../lib/adapters/nodemailer/index.ts')).smtpMailer(options.mailer)
   const mail = mailer === null ? null : mailService({ mailer, appTitle: config.appTitle, templates: options.mailTemplates ?? {}, perRecipient: config.mailPerRecipient, now, log: fastify.log })
-  const subjectOf = (email: string): string => hmac(identifierKey, canonicalEmail(email) ?? email.trim().toLowerCase())
   const verification = mail === null ? null : emailVerificationService({ storage, mail, events, now, policy: { expiryMs: config.emailVerificationExpiry, domainClient: config.domainClient, subjectOf } })
   const resetMode: ResetMode = !config.allowPasswordReset ? 'disabled' : mail !== null ? 'mail' : config.allowUnsafePasswordReset ? 'unsafe' : 'disabled'
   const passwordReset = passwordResetService({
@@ -96,7 +94,7 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
       allowEmailLogin: config.allowEmailLogin,
       allowedEmailDomains: config.allowedEmailDomains,
       minPasswordLength: config.minPasswordLength,
-      identifierKey
+      subjectOf
     }
   })
   const verifyAccess = accessTokenVerifier({ secret: config.jwtSecret, issuer: config.domainServer, now })

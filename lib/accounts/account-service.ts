@@ -1,6 +1,5 @@
 import type { Clock } from '../clock.ts'
 import type { RequestContext } from '../context.ts'
-import { hmac } from '../crypto/keys.ts'
 import { randomToken } from '../crypto/random.ts'
 import { errors } from '../errors.ts'
 import type { AuthEventEmitter, LoginFailureReason } from '../events.ts'
@@ -43,8 +42,8 @@ export interface AccountPolicy {
   allowEmailLogin: boolean
   allowedEmailDomains: readonly string[] | null
   minPasswordLength: number
-  /** Keys the HMAC that stands for an email in events. */
-  identifierKey: Buffer
+  /** What stands for an email in events (`subjectHasher`). */
+  subjectOf: (identifier: string) => string
 }
 
 export interface AccountService {
@@ -92,7 +91,7 @@ export function accountService (deps: {
   // once, up front, so not even the first unknown email pays for creating it.
   const dummyHash = hasher.hash(randomToken(24))
   const dummy = (): Promise<string> => dummyHash
-  const subjectOf = (identifier: string): string => hmac(policy.identifierKey, canonicalEmail(identifier) ?? identifier.trim().toLowerCase())
+  const { subjectOf } = policy
 
   const refuseRegistration = (context: RequestContext, email: string | null, reason: 'disabled' | 'domain_not_allowed' | 'policy' | 'invalid'): void => {
     events.emit('register.refused', { ...context, at: now(), subject: email === null ? null : subjectOf(email), reason })

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { accountService } from '../../lib/accounts/account-service.ts'
 import { adminService } from '../../lib/accounts/admin-service.ts'
+import { subjectHasher } from '../../lib/accounts/subject.ts'
 import { memoryStorage } from '../../lib/adapters/memory/storage.ts'
 import { noContext } from '../../lib/context.ts'
 import { AuthEventEmitter, type AuthEventName } from '../../lib/events.ts'
@@ -32,7 +33,7 @@ function services (storage: Storage = memoryStorage()) {
     now,
     mail: null,
     verification: null,
-    policy: { requireVerifiedEmail: false, domainClient: 'http://localhost', allowRegistration: true, allowAccountDeletion: true, allowEmailLogin: true, allowedEmailDomains: null, minPasswordLength: 8, identifierKey: Buffer.alloc(32) }
+    policy: { requireVerifiedEmail: false, domainClient: 'http://localhost', allowRegistration: true, allowAccountDeletion: true, allowEmailLogin: true, allowedEmailDomains: null, minPasswordLength: 8, subjectOf: subjectHasher(Buffer.alloc(32)) }
   })
   return { storage, sessions, accounts, seen }
 }
