@@ -45,6 +45,15 @@ t.test('any Mailer can be passed in; the plugin leaves it open', async t => {
   t.equal(closed, false)
 })
 
+t.test('an unreachable mail server is a startup warning that does not delay ready', async t => {
+  const started = Date.now()
+  const { logs } = await withLogs(t, memoryStorage(), { mailer: { host: '127.0.0.1', port: 1, from: 'noreply@example.test', timeoutMs: 500 } })
+  t.ok(Date.now() - started < 2000, 'ready did not wait for the mail server')
+  for (let i = 0; i < 60 && !logs.some(l => l.includes('lcauth.mailer_unreachable')); i++) await new Promise(resolve => setTimeout(resolve, 50))
+  t.ok(logs.some(l => l.includes('lcauth.mailer_unreachable')), 'the warning came')
+  t.notOk(logs.some(l => l.includes('"level":50')), 'not an error, not a crash')
+})
+
 t.test('memory storage is named in a startup warning, also when passed in', async t => {
   const { logs } = await withLogs(t, memoryStorage())
   t.ok(logs.some(l => l.includes('storage is in memory')))
