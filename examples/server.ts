@@ -59,7 +59,9 @@ export async function buildExampleServer (env: Env): Promise<{ app: FastifyInsta
   const port = Number(config.PORT)
   const host = config.HOST as string
   const options = optionsFromEnv(config)
-  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  // Listening on every interface: browsers reach it by a real name, never as 0.0.0.0, so default to localhost.
+  const publicHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host
+  const origin = `http://${publicHost}:${port}`
   options.domainServer ??= origin
   options.domainClient ??= options.domainServer
   // The embedded default: SQLite in the data folder, no other service needed.

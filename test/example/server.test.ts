@@ -141,3 +141,12 @@ t.test('ALLOW_UNSAFE_PASSWORD_RESET on the example: a warning, and refused in pr
   t.equal(refused.code, 1)
   t.match(refused.output, /allowUnsafePasswordReset .*refused when NODE_ENV=production/)
 })
+
+t.test('HOST=0.0.0.0: the default origin is localhost, which browsers actually send', async t => {
+  const server = await startExample({ DATA_DIR: await dataDir(), HOST: '0.0.0.0' })
+  t.teardown(server.stop)
+  const config = await (await fetch(`${server.url}/api/auth/config`)).json() as { serverDomain: string }
+  t.match(config.serverDomain, /^http:\/\/localhost:\d+$/)
+  const sameOrigin = await post(`${server.url}/api/auth/register`, alice, { origin: config.serverDomain })
+  t.equal(sameOrigin.status, 200, 'a browser on http://localhost:PORT passes the cross-site check')
+})
