@@ -1,37 +1,13 @@
 import bcrypt from 'bcrypt'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
-import { bcryptHasher, canonicalEmail, memoryStorage, type PasswordHasher, type User } from '../../index.ts'
+import { canonicalEmail, memoryStorage, type User } from '../../index.ts'
 import { alice, build, login, register } from '../helpers/app.ts'
+import { countingHasher } from '../helpers/doubles.ts'
 
 interface ErrorBody { statusCode: number, code: string, error: string, message: string }
 
 const errorOf = (response: LightMyRequestResponse): ErrorBody => response.json<ErrorBody>()
-
-/** A bcrypt hasher (cost 4) that counts its calls and remembers which hashes it compared against. */
-function countingHasher (): { hasher: PasswordHasher, counts: { hash: number, verify: number }, compared: string[], reset: () => void } {
-  const inner = bcryptHasher({ rounds: 4 })
-  const counts = { hash: 0, verify: 0 }
-  const compared: string[] = []
-  const hasher: PasswordHasher = {
-    async hash (password) {
-      counts.hash++
-      return inner.hash(password)
-    },
-    async verify (password, stored) {
-      counts.verify++
-      compared.push(stored)
-      return inner.verify(password, stored)
-    },
-    needsRehash: stored => inner.needsRehash(stored)
-  }
-  const reset = (): void => {
-    counts.hash = 0
-    counts.verify = 0
-    compared.length = 0
-  }
-  return { hasher, counts, compared, reset }
-}
 
 /** Every header but `date`, which differs between any two responses. */
 function comparableHeaders (response: LightMyRequestResponse): Record<string, unknown> {

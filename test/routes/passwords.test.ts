@@ -1,37 +1,13 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
-import { bcryptHasher, passwordProblem, type PasswordHasher } from '../../index.ts'
+import { bcryptHasher, passwordProblem } from '../../index.ts'
 import { alice, build, login, register } from '../helpers/app.ts'
+import { countingHasher } from '../helpers/doubles.ts'
 
 interface ErrorBody { statusCode: number, code: string, error: string, message: string }
 
 const errorOf = (response: LightMyRequestResponse): ErrorBody => response.json<ErrorBody>()
-
-/** A bcrypt hasher that counts its calls and remembers what it was asked to hash. */
-function countingHasher (rounds = 4): { hasher: PasswordHasher, counts: { hash: number, verify: number }, hashed: string[], reset: () => void } {
-  const inner = bcryptHasher({ rounds })
-  const counts = { hash: 0, verify: 0 }
-  const hashed: string[] = []
-  const hasher: PasswordHasher = {
-    async hash (password) {
-      counts.hash++
-      hashed.push(password)
-      return inner.hash(password)
-    },
-    async verify (password, stored) {
-      counts.verify++
-      return inner.verify(password, stored)
-    },
-    needsRehash: stored => inner.needsRehash(stored)
-  }
-  const reset = (): void => {
-    counts.hash = 0
-    counts.verify = 0
-    hashed.length = 0
-  }
-  return { hasher, counts, hashed, reset }
-}
 
 function withPassword (password: string, email = alice.email): Record<string, unknown> {
   return { ...alice, email, password, confirm_password: password }

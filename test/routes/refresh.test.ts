@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { alice, build, login, REFRESH_SECRET, refreshCookieOf, registerAndLogin } from '../helpers/app.ts'
+import { manualClock, sidOf } from '../helpers/doubles.ts'
 
 interface ErrorBody { statusCode: number, code: string, error: string, message: string }
 type Cookie = LightMyRequestResponse['cookies'][number]
@@ -12,21 +13,8 @@ const REUSE_INTERVAL = 10 * SECOND
 
 const errorOf = (response: LightMyRequestResponse): ErrorBody => response.json<ErrorBody>()
 
-/** A clock the test moves by hand; the plugin reads every time from it. */
-function manualClock (start = Date.parse('2030-01-01T00:00:00.000Z')): { now: () => Date, advance: (ms: number) => void, ms: () => number } {
-  let current = start
-  return { now: () => new Date(current), advance: ms => { current += ms }, ms: () => current }
-}
-
 function refresh (app: FastifyInstance, token: string | null): Promise<LightMyRequestResponse> {
   return app.inject({ method: 'POST', url: '/api/auth/refresh', ...(token === null ? {} : { cookies: { refreshToken: token } }) })
-}
-
-/** The `sid` claim of an access token. */
-function sidOf (token: string): string {
-  const parsed: unknown = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'))
-  if (typeof parsed !== 'object' || parsed === null || !('sid' in parsed) || typeof parsed.sid !== 'string') throw new Error('no sid claim')
-  return parsed.sid
 }
 
 const sessionIdOfToken = (token: string): string => token.split('.')[0] ?? ''

@@ -1,33 +1,11 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
-import { bcryptHasher, type PasswordHasher } from '../../index.ts'
 import { alice, build, login, register } from '../helpers/app.ts'
+import { countingHasher } from '../helpers/doubles.ts'
 
 interface ErrorBody { statusCode: number, code: string, error: string, message: string }
 
 const errorOf = (response: LightMyRequestResponse): ErrorBody => response.json<ErrorBody>()
-
-/** A bcrypt hasher (cost 4) that counts its calls. */
-function countingHasher (): { hasher: PasswordHasher, counts: { hash: number, verify: number }, reset: () => void } {
-  const inner = bcryptHasher({ rounds: 4 })
-  const counts = { hash: 0, verify: 0 }
-  const hasher: PasswordHasher = {
-    async hash (password) {
-      counts.hash++
-      return inner.hash(password)
-    },
-    async verify (password, stored) {
-      counts.verify++
-      return inner.verify(password, stored)
-    },
-    needsRehash: stored => inner.needsRehash(stored)
-  }
-  const reset = (): void => {
-    counts.hash = 0
-    counts.verify = 0
-  }
-  return { hasher, counts, reset }
-}
 
 /** Every header but `date`, which differs between any two responses. */
 function comparableHeaders (response: LightMyRequestResponse): Record<string, unknown> {

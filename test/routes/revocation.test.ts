@@ -3,6 +3,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { memoryStorage } from '../../index.ts'
 import { alice, build, login, refreshCookieOf, registerAndLogin } from '../helpers/app.ts'
+import { manualClock, sidOf } from '../helpers/doubles.ts'
 import type { EventLog } from '../helpers/app.ts'
 
 interface ErrorBody { statusCode: number, code: string, error: string, message: string }
@@ -16,19 +17,6 @@ const GIVE_UP_MS = 3000
 
 const errorOf = (response: LightMyRequestResponse): ErrorBody => response.json<ErrorBody>()
 const auth = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` })
-
-/** A clock the test moves by hand; the plugin reads every time from it. */
-function manualClock (start = Date.parse('2030-01-01T00:00:00.000Z')): { now: () => Date, advance: (ms: number) => void } {
-  let current = start
-  return { now: () => new Date(current), advance: ms => { current += ms } }
-}
-
-/** The `sid` claim of an access token. */
-function sidOf (token: string): string {
-  const parsed: unknown = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'))
-  if (typeof parsed !== 'object' || parsed === null || !('sid' in parsed) || typeof parsed.sid !== 'string') throw new Error('no sid claim')
-  return parsed.sid
-}
 
 function protectedRoute (app: FastifyInstance, token: string): Promise<LightMyRequestResponse> {
   return app.inject({ method: 'GET', url: '/api/protected', headers: auth(token) })

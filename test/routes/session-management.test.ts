@@ -2,6 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { bcryptHasher, type PasswordHasher } from '../../index.ts'
 import { alice, build, login, refreshCookieOf, register, registerAndLogin } from '../helpers/app.ts'
+import { manualClock, sidOf } from '../helpers/doubles.ts'
 
 interface ErrorBody { statusCode: number, code: string, error: string, message: string }
 interface SessionView { id: string, createdAt: string, lastUsedAt: string, userAgent: string | null, ip: string | null, current: boolean }
@@ -11,19 +12,6 @@ const SECOND = 1000
 const NEW_PASSWORD = 'a brand new passphrase 42'
 
 const errorOf = (response: LightMyRequestResponse): ErrorBody => response.json<ErrorBody>()
-
-/** A clock the test moves by hand; the plugin reads every time from it. */
-function manualClock (start = Date.parse('2030-01-01T00:00:00.000Z')): { now: () => Date, advance: (ms: number) => void } {
-  let current = start
-  return { now: () => new Date(current), advance: ms => { current += ms } }
-}
-
-/** The `sid` claim of an access token. */
-function sidOf (token: string): string {
-  const parsed: unknown = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'))
-  if (typeof parsed !== 'object' || parsed === null || !('sid' in parsed) || typeof parsed.sid !== 'string') throw new Error('no sid claim')
-  return parsed.sid
-}
 
 const auth = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` })
 
