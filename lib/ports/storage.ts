@@ -1,3 +1,4 @@
+import type { BanStore } from './ban-store.ts'
 /**
  * The storage port: everything the auth system keeps. Adapters (memory, SQL, ...) implement it and
  * must pass `test/conformance/` unchanged. Every method returns `null` for "not found" and never
@@ -174,6 +175,12 @@ export interface Storage {
   readonly kind: string
   /** Prepares the store (for SQL: runs pending migrations unless told not to). The plugin awaits it at registration. */
   init(): Promise<void>
+  /**
+   * A BanStore in the same database, when the backend offers one (the SQL storages do): the default
+   * home of bans, so the CLI can ban and unban a running server's users. Closing it leaves the
+   * database open; closing the storage closes both.
+   */
+  banStore?(): BanStore
   /** Releases connections; the plugin calls it on close when it opened the storage. */
   close(): Promise<void>
 }

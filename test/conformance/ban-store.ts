@@ -166,4 +166,116 @@ export function banStoreConformance (test: TestFn, make: () => Promise<BanStore>
     assert.deepEqual([...totals].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => (i + 1) * 3))
     assert.equal(await store.addViolation(subject, 'message_limit', 0, 10 * MINUTE, at(SECOND)), 150)
   })
+
+  // ---- limiter counters ----------------------------------------------------------------------
+
+  run('kind names the backend', async store => {
+    assert.equal(typeof store.kind, 'string')
+    assert.ok(store.kind.length > 0)
+  })
+
+  run('hit counts within a fixed window that opens at the first hit; a new window starts after it ends', async store => {
+    const key = unique('login:198.51.100.7')
+    assert.deepEqual(await store.hit(key, MINUTE, at(0)), { count: 1, resetAt: at(MINUTE) })
+    assert.deepEqual(await store.hit(key, MINUTE, at(10 * SECOND)), { count: 2, resetAt: at(MINUTE) }, 'a later hit does not move the end')
+    assert.deepEqual(await store.hit(key, MINUTE, at(MINUTE - 1)), { count: 3, resetAt: at(MINUTE) })
+    assert.deepEqual(await store.hit(key, MINUTE, at(MINUTE)), { count: 1, resetAt: at(2 * MINUTE) }, 'the window ended exactly at resetAt')
+    assert.deepEqual(await store.hit(key, 5 * MINUTE, at(DAY)), { count: 1, resetAt: at(DAY + 5 * MINUTE) })
+  })
+
+  run('hit keeps keys apart, ":" and all', async store => {
+    const base = unique('k')
+    assert.equal((await store.hit(`${base}:a:b`, MINUTE, at(0))).count, 1)
+    assert.equal((await store.hit(`${base}:a`, MINUTE, at(0))).count, 1)
+    assert.equal((await store.hit(`${base}:a:b`, MINUTE, at(0))).count, 2)
+    assert.equal((await store.peek(`${base}:a:`, at(0))).count, 0)
+  })
+
+  run('hit: 50 concurrent hits on one key see the counts 1..50', async store => {
+    const key = unique('burst')
+    const results = await parallel(50, () => store.hit(key, MINUTE, at(0)))
+    assert.deepEqual(results.map(r => r.count).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1))
+    for (const result of results) assert.deepEqual(result.resetAt, at(MINUTE))
+  })
+
+  run('peek reads the live window without counting; an ended or unknown window reads 0', async store => {
+    const key = unique('peek')
+    assert.deepEqual(await store.peek(key, at(0)), { count: 0, resetAt: at(0) })
+    await store.hit(key, MINUTE, at(0))
+    await store.hit(key, MINUTE, at(SECOND))
+    assert.deepEqual(await store.peek(key, at(2 * SECOND)), { count: 2, resetAt: at(MINUTE) })
+    assert.deepEqual(await store.peek(key, at(2 * SECOND)), { count: 2, resetAt: at(MINUTE) }, 'peeking does not count')
+    assert.deepEqual(await store.peek(key, at(MINUTE)), { count: 0, resetAt: at(MINUTE) })
+    assert.deepEqual(await store.hit(key, MINUTE, at(MINUTE)), { count: 1, resetAt: at(2 * MINUTE) })
+  })
+
+  // ---- in-flight counters --------------------------------------------------------------------
+
+  run('acquire counts up, release counts down and never below zero', async store => {
+    const key = unique('inflight:user')
+    assert.equal(await store.acquire(key, MINUTE, at(0)), 1)
+    assert.equal(await store.acquire(key, MINUTE, at(SECOND)), 2)
+    await store.release(key, at(2 * SECOND))
+    assert.equal(await store.acquire(key, MINUTE, at(3 * SECOND)), 2)
+    await store.release(key, at(4 * SECOND))
+    await store.release(key, at(4 * SECOND))
+    await store.release(key, at(4 * SECOND))
+    await store.release(unique('never-acquired'), at(4 * SECOND))
+    assert.equal(await store.acquire(key, MINUTE, at(5 * SECOND)), 1, 'extra releases did not go below zero')
+  })
+
+  run('an in-flight counter expires ttlMs after its latest acquire', async store => {
+    const key = unique('inflight:lost')
+    assert.equal(await store.acquire(key, MINUTE, at(0)), 1)
+    assert.equal(await store.acquire(key, MINUTE, at(50 * SECOND)), 2)
+    assert.equal(await store.acquire(key, MINUTE, at(MINUTE + 49 * SECOND)), 3, 'the latest acquire restarted the ttl')
+    assert.equal(await store.acquire(key, MINUTE, at(3 * MINUTE)), 1, 'expired: counting starts over')
+  })
+
+  run('acquire: 30 concurrent acquires then 30 releases leave zero', async store => {
+    const key = unique('inflight:burst')
+    const counts = await parallel(30, () => store.acquire(key, MINUTE, at(0)))
+    assert.deepEqual([...counts].sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i + 1))
+    await parallel(30, () => store.release(key, at(SECOND)))
+    assert.equal(await store.acquire(key, MINUTE, at(2 * SECOND)), 1)
+  })
+
+  // ---- housekeeping --------------------------------------------------------------------------
+
+  run('purge keeps everything live and loses nothing a later call would still see', async store => {
+    const subject = ip()
+    await store.put(ban(subject, { expiresAt: at(DAY) }))
+    const gone = ip()
+    await store.put(ban(gone, { expiresAt: at(MINUTE) }))
+    const key = unique('purge')
+    await store.hit(key, HOUR, at(0))
+    await store.addViolation(subject, 'login', 2, HOUR, at(0))
+    const removed = await store.purge(at(2 * MINUTE))
+    assert.ok(Number.isInteger(removed) && removed >= 0)
+    assert.deepEqual(await store.find(subject, at(2 * MINUTE)), ban(subject, { expiresAt: at(DAY) }))
+    assert.equal(await store.find(gone, at(2 * MINUTE)), null)
+    assert.deepEqual(await store.peek(key, at(2 * MINUTE)), { count: 1, resetAt: at(HOUR) })
+    assert.equal(await store.addViolation(subject, 'login', 1, HOUR, at(3 * MINUTE)), 3)
+  })
+
+  run('watch, when offered, hears bans put and lifted through the store, and stops when asked', async store => {
+    if (store.watch === undefined) return
+    const heard: BanSubject[] = []
+    const stop = store.watch(subject => heard.push(subject))
+    const subject = userSubject()
+    await store.put(ban(subject))
+    await store.lift(subject)
+    await waitFor(() => heard.length >= 2)
+    assert.deepEqual(heard.slice(0, 2), [subject, subject])
+    stop()
+    await store.put(ban(ip()))
+    await new Promise(resolve => setTimeout(resolve, 100))
+    assert.equal(heard.length, 2)
+  })
+}
+
+/** Polls `done` until it holds, for at most two seconds (push channels deliver asynchronously). */
+async function waitFor (done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) await new Promise(resolve => setTimeout(resolve, 10))
+  assert.ok(done(), 'timed out waiting')
 }
