@@ -35,6 +35,8 @@ const table = {
   FST_LCAUTH_REFRESH_INVALID: ['Your session has expired. Please log in again.', 401],
   FST_LCAUTH_REFRESH_REUSED: ['This session has ended. Please log in again.', 401],
   FST_LCAUTH_REFRESH_RACE: ['This session was just refreshed by another request. Retry with the newest cookie.', 401],
+  FST_LCAUTH_RATE_LIMITED: ['Too many requests. Please try again in %s.', 429],
+  FST_LCAUTH_BANNED: ['Access is temporarily suspended because of repeated violations. Please try again in %s.', 403],
   FST_LCAUTH_INTERNAL: ['Something went wrong.', 500]
 } as const
 
@@ -53,6 +55,23 @@ export const errors: { [K in ErrorCode]: LcauthErrorConstructor<K> } = build()
 /** Every code with its status, for docs and tests. */
 export const errorCodes: ReadonlyArray<{ code: ErrorCode, statusCode: number }> =
   Object.entries(table).map(([code, [, statusCode]]) => ({ code: code as ErrorCode, statusCode }))
+
+/** A refusal that tells the client when to come back (the error handler sets `Retry-After`). */
+export type RetryableError = Error & { retryAfterSeconds: number }
+
+/** FST_LCAUTH_RATE_LIMITED or FST_LCAUTH_BANNED, saying in words and in `retryAfterSeconds` how long to wait. */
+export function retryLater (code: 'FST_LCAUTH_RATE_LIMITED' | 'FST_LCAUTH_BANNED', waitMs: number): RetryableError {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000))
+  const error = new errors[code](inWords(seconds)) as unknown as RetryableError
+  error.retryAfterSeconds = seconds
+  return error
+}
+
+function inWords (seconds: number): string {
+  if (seconds < 120) return `${seconds} second${seconds === 1 ? '' : 's'}`
+  const minutes = Math.ceil(seconds / 60)
+  return minutes < 120 ? `${minutes} minutes` : `${Math.ceil(minutes / 60)} hours`
+}
 
 /** A registration-time configuration error that names the option at fault. */
 export function configError (option: string, problem: string): Error {

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import type { BanSubject } from './ports/ban-store.ts'
 
 /** Who did it and from where: attached to every event. */
 export interface EventContext {
@@ -12,7 +13,7 @@ interface Base extends EventContext {
   at: Date
 }
 
-export type LoginFailureReason = 'unknown_user' | 'no_password' | 'bad_password' | 'disabled' | 'email_not_verified' | 'email_login_disabled'
+export type LoginFailureReason = 'unknown_user' | 'no_password' | 'bad_password' | 'disabled' | 'email_not_verified' | 'email_login_disabled' | 'banned'
 
 /**
  * Every security-relevant outcome, by type. `subject` is a keyed HMAC of an identifier (an email)
@@ -29,7 +30,7 @@ export interface AuthEvents {
   'refresh.failure': Base & { reason: 'missing' | 'malformed' | 'unknown_session' | 'not_live' | 'token_mismatch' | 'user_gone' | 'user_disabled', userId: string | null, sessionId: string | null }
   'refresh.race': Base & { userId: string, sessionId: string }
   'refresh.reuse_detected': Base & { userId: string, sessionId: string }
-  'session.revoked': Base & { userId: string, sessionId: string, reason: 'logout' | 'login_replaced' | 'reuse' | 'user_state' | 'session_limit' | 'user_request' | 'password_changed' }
+  'session.revoked': Base & { userId: string, sessionId: string, reason: 'logout' | 'login_replaced' | 'reuse' | 'user_state' | 'session_limit' | 'user_request' | 'password_changed' | 'ban' }
   'password.changed': Base & { userId: string, sessionId: string | null }
   'password.reset_requested': Base & { userId: string | null, subject: string }
   'password.reset_failed': Base & { userId: string | null }
@@ -45,6 +46,20 @@ export interface AuthEvents {
   'password.change_failed': Base & { userId: string, reason: 'wrong_password' | 'policy' | 'no_password' }
   'logout': Base & { userId: string | null, sessionId: string | null }
   'access.denied': Base & { reason: 'missing' | 'invalid' | 'revoked' | 'role', userId: string | null }
+  /** A limiter refused a request (`dryRun`: it would have, but let it through). */
+  'moderation.limited': Base & { limiter: string, userId: string | null, dryRun: boolean }
+  /** A violation was scored against a subject; `total` is its score for `type` now. */
+  'moderation.violation': Base & { type: string, subject: BanSubject, score: number, total: number }
+  /** A banned subject was refused. */
+  'moderation.refused': Base & { subject: BanSubject, expiresAt: Date }
+  /** Failed logins on one account are being throttled (LOG-03); never a ban. */
+  'security.login_throttled': Base & { subject: string, scope: 'client' | 'account', delayMs: number }
+  /** `expiresAt` null: a soft ban (sessions ended, nothing recorded). `by`: who banned. */
+  'ban.created': Base & { subject: BanSubject, reason: string, expiresAt: Date | null, by: 'moderation' | 'operator', dryRun: boolean }
+  'ban.lifted': Base & { subject: BanSubject, by: 'operator' }
+  /** The shared moderation store failed; limits and bans run from this instance's memory until it recovers. */
+  'moderation.store_unavailable': Base & { store: string, error: string }
+  'moderation.store_recovered': Base & { store: string }
 }
 
 export type AuthEventName = keyof AuthEvents

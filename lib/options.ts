@@ -2,6 +2,8 @@ import { canonicalDomain } from './accounts/email.ts'
 import type { Clock } from './clock.ts'
 import { configError } from './errors.ts'
 import type { BanStore } from './ports/ban-store.ts'
+import { proxyTrust, type TrustProxy } from './moderation/client-address.ts'
+import { type ModerationConfig, type ModerationOptions, resolveModeration } from './moderation/config.ts'
 import type { SmtpMailerOptions } from './adapters/nodemailer/options.ts'
 import type { MailKind, MailTemplate } from './mail/templates.ts'
 import type { Mailer } from './ports/mailer.ts'
@@ -96,8 +98,20 @@ export interface AuthOptions {
   mailTemplates?: Partial<Record<MailKind, MailTemplate>>
   /** At most `max` mails of one kind to one recipient per `windowMs` (default 3 per hour); more are dropped silently. */
   mailPerRecipient?: { max: number, windowMs: number }
-  /** Where bans and violation scores live. Default: in memory. */
-  banStore?: BanStore
+  /**
+   * Where bans, violation scores and limiter counters live: a `BanStore`, or `{ url: 'redis://…' }` for
+   * the bundled Redis adapter (what `USE_REDIS`/`REDIS_URI`/`REDIS_KEY_PREFIX` map to), which the plugin
+   * loads and closes. Default: the storage's own database when it has one (SQL), else memory.
+   */
+  banStore?: BanStore | BanStoreDescriptor
+  /** Limits, violation scores and bans (LibreChat's moderation variables). */
+  moderation?: ModerationOptions
+  /**
+   * Proxies whose X-Forwarded-For names the client (`TRUST_PROXY`): addresses and CIDR ranges, or the
+   * names `loopback`, `linklocal`, `uniquelocal`. Default: none, the socket peer is the client. A hop
+   * count or `true` lets clients pick their own address: refused in production.
+   */
+  trustProxy?: TrustProxy
   /** Replaces the bcrypt hasher (tests count its calls). */
   hasher?: PasswordHasher
   /** Extra access-token claims; they can never override the standard ones. */
@@ -108,6 +122,13 @@ export interface AuthOptions {
   bodyLimit?: number
   /** Where services read the time. */
   now?: Clock
+}
+
+/** A Redis ban store named by URL (`redis://` or `rediss://`), opened by the plugin at registration. */
+export interface BanStoreDescriptor {
+  url: string
+  /** Prefix of every key and channel, default `librechat-auth:`. */
+  keyPrefix?: string
 }
 
 /** A storage named by URL, opened by the plugin at registration. */
@@ -151,6 +172,9 @@ export interface AuthConfig {
   authPrefix: string
   userPrefix: string
   bodyLimit: number
+  moderation: ModerationConfig
+  /** As given; `proxyTrust()` turns it into the client-address rule. */
+  trustProxy: TrustProxy | undefined
 }
 
 /** The two sample secrets printed in LibreChat's user guide: never acceptable in production. */
@@ -207,6 +231,10 @@ export function resolveOptions (options: AuthOptions, defaultProduction: boolean
   const sessionCookieSecure = optionalBoolean(options, 'sessionCookieSecure') ?? domainServer.startsWith('https:')
   if (!sessionCookieSecure) warnings.push('sessionCookieSecure is false: the refresh cookie is sent over plain http')
 
+  const trustProxy = field(options, 'trustProxy') as TrustProxy | undefined
+  if (proxyTrust(trustProxy).forgeable) risky('trustProxy', 'is a hop count or true: any client can choose its address through X-Forwarded-For (give the proxies\' addresses or CIDR ranges)')
+  const moderation = resolveModeration(field(options, 'moderation'))
+
   const prefixes = options.routePrefixes ?? {}
   return {
     warnings,
@@ -243,7 +271,9 @@ export function resolveOptions (options: AuthOptions, defaultProduction: boolean
       production,
       authPrefix: prefix(prefixes.auth, 'routePrefixes.auth', '/api/auth'),
       userPrefix: prefix(prefixes.user, 'routePrefixes.user', '/api/user'),
-      bodyLimit: integer(options, 'bodyLimit', 16 * 1024, 1024, 1024 * 1024)
+      bodyLimit: integer(options, 'bodyLimit', 16 * 1024, 1024, 1024 * 1024),
+      moderation,
+      trustProxy
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { accountService } from '../lib/accounts/account-service.ts'
 import { publicUser } from '../lib/accounts/public-user.ts'
@@ -12,7 +12,18 @@ import type { Mailer } from '../lib/ports/mailer.ts'
 import { memoryStorage } from '../lib/adapters/memory/storage.ts'
 import { openStorage } from '../lib/adapters/open-storage.ts'
 import { purgeSchedule } from '../lib/sessions/purge.ts'
-import { systemClock } from '../lib/clock.ts'
+import { type Clock, systemClock } from '../lib/clock.ts'
+import { noContext } from '../lib/context.ts'
+import { openBanStore } from '../lib/adapters/open-ban-store.ts'
+import { proxyTrust } from '../lib/moderation/client-address.ts'
+import { loginThrottle } from '../lib/moderation/login-throttle.ts'
+import { moderationService } from '../lib/moderation/moderation-service.ts'
+import { resilientBanStore } from '../lib/moderation/resilient-store.ts'
+import type { BanStore } from '../lib/ports/ban-store.ts'
+import { bearerToken } from './http/bearer.ts'
+import { hostModeration } from './host-moderation.ts'
+import type { ModerationDeps } from './http/moderation-guard.ts'
+import { moderationFacade } from './moderation.ts'
 import { deriveKey } from '../lib/crypto/keys.ts'
 import { AuthEventEmitter } from '../lib/events.ts'
 import { type AuthOptions, resolveOptions, type StorageDescriptor } from '../lib/options.ts'
@@ -40,9 +51,16 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
   const ownsStorage = given === undefined || isDescriptor(given)
   await storage.init()
   if (storage.kind === 'memory') warnings.push('storage is in memory: every account and session is lost when the process ends')
-  for (const warning of warnings) fastify.log.warn({ event: 'lcauth.config_warning' }, warning)
-
   const events = new AuthEventEmitter((err, event) => fastify.log.error({ err, event }, 'librechat-auth event listener failed'))
+  const bans = await openModerationStore(fastify, options, storage, events, now)
+  if (bans.store.kind === 'memory' && config.production) warnings.push('bans and limits are kept in memory: they reset on restart and are not shared between instances')
+  for (const warning of warnings) fastify.log.warn({ event: 'lcauth.config_warning' }, warning)
+  const trust = proxyTrust(config.trustProxy)
+  fastify.decorateRequest('lcauthIp', {
+    getter (this: FastifyRequest): string {
+      return trust.clientOf(this.raw.socket?.remoteAddress, this.headers['x-forwarded-for'])
+    }
+  })
   const hasher = boundedHasher(options.hasher ?? bcryptHasher({ rounds: config.bcryptRounds }), {
     concurrency: config.hashConcurrency,
     maxWaitMs: config.hashMaxWait
@@ -77,6 +95,14 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
     policy: { mode: resetMode, acceptLinks: config.allowPasswordReset, expiryMs: config.resetPasswordExpiry, domainClient: config.domainClient, minPasswordLength: config.minPasswordLength, subjectOf }
   })
   const admin = adminService({ storage, hasher, events, now, minPasswordLength: config.minPasswordLength, onRevoked: mirror.add })
+  const moderation = moderationService({
+    store: bans.store,
+    config: config.moderation,
+    events,
+    now,
+    findUserByEmail: email => storage.users.findByEmail(email),
+    endSessions: (userId, context) => admin.endSessions(userId, 'ban', context)
+  })
   const accounts = accountService({
     storage,
     hasher,
@@ -86,6 +112,8 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
     verification,
     events,
     now,
+    throttle: loginThrottle({ store: bans.store, limit: config.moderation.limits.loginAccount, dryRun: config.moderation.dryRun, events, now, subjectOf }),
+    userBan: moderation.userBan,
     policy: {
       requireVerifiedEmail: mail !== null && !config.allowUnverifiedEmailLogin,
       domainClient: config.domainClient,
@@ -101,10 +129,24 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
   const { authenticate, requireRole } = authenticators({ verifyAccess, isRevoked: mirror.isRevoked, events, now })
 
   const { jwtSecret: _jwt, jwtRefreshSecret: _refresh, ...publicConfig } = config
-  const lcauth: LcAuth = { authenticate, requireRole, accounts, sessions, admin, passwordReset, emailVerification: verification, mail, events, storage, config: Object.freeze(publicConfig) }
+  const moderationApi = moderationFacade(moderation)
+  const lcauth: LcAuth = { authenticate, requireRole, accounts, sessions, admin, passwordReset, emailVerification: verification, mail, events, storage, moderation: moderationApi, config: Object.freeze(publicConfig) }
   fastify.decorate('lcauth', lcauth)
   fastify.decorateRequest('authUser', null)
 
+  const moderationDeps: ModerationDeps = {
+    moderation,
+    config: config.moderation,
+    store: bans.store,
+    events,
+    now,
+    userOf: request => {
+      if (request.authUser !== null) return request.authUser.id
+      const token = bearerToken(request)
+      const verified = token === null ? null : verifyAccess(token)
+      return verified === null || verified.expired || mirror.isRevoked(verified.claims.sid) ? null : verified.claims.sub
+    }
+  }
   const cookie = refreshCookie(config.sessionCookieSecure)
   const extraClaims = options.accessTokenClaims
   await fastify.register(authScope, {
@@ -120,7 +162,10 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
       cookie,
       authenticate,
       verifyAccess,
-      sameSite: crossSiteGuard([config.domainClient, config.domainServer])
+      sameSite: crossSiteGuard([config.domainClient, config.domainServer]),
+      moderation: moderationDeps,
+      // Host routes declared after the plugin opt into moderation through this hook on the host's instance.
+      onGuards: guards => { hostModeration(fastify, { ...moderationDeps, guards, authenticate }) }
     },
     issue: sign => async (reply, issued) => {
       const at = now()
@@ -139,14 +184,38 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
       mailer.verify().catch((err: unknown) => fastify.log.warn({ err, event: 'lcauth.mailer_unreachable' }, 'the mail server could not be reached; mails will fail until it can'))
     }
   })
-  const purge = purgeSchedule({ storage, now, intervalMs: config.purgeInterval, keepRevokedMs: config.sessionExpiry, log: fastify.log })
+  const purge = purgeSchedule({ storage, bans: bans.store, now, intervalMs: config.purgeInterval, keepRevokedMs: config.sessionExpiry, log: fastify.log })
   fastify.addHook('onClose', async () => {
     mirror.stop()
     purge.stop()
+    moderation.stop()
+    if (bans.owned) await bans.store.close()
     await mail?.idle()
     if (mailer !== null && !isMailer(options.mailer as Mailer | SmtpMailerOptions)) await mailer.close()
     if (ownsStorage) await storage.close()
   })
+}
+
+/** The ban store, with a memory fallback in front of a shared one, checked (not waited for) at start. */
+async function openModerationStore (fastify: FastifyInstance, options: AuthOptions, storage: Storage, events: AuthEventEmitter, now: Clock): Promise<{ store: BanStore, owned: boolean }> {
+  const opened = await openBanStore(options.banStore, storage)
+  if (opened.store.kind === 'memory') return opened
+  const context = { ...noContext, at: now() }
+  const store = resilientBanStore(opened.store, {
+    now,
+    retryMs: 1000,
+    onDown: error => {
+      fastify.log.warn({ err: error, event: 'lcauth.moderation_store_unavailable' }, 'the moderation store failed: limits and bans run from this instance\'s memory until it is back')
+      events.emit('moderation.store_unavailable', { ...context, at: now(), store: opened.store.kind, error: error instanceof Error ? error.message : String(error) })
+    },
+    onUp: () => {
+      fastify.log.info({ event: 'lcauth.moderation_store_recovered' }, 'the moderation store is back')
+      events.emit('moderation.store_recovered', { ...context, at: now(), store: opened.store.kind })
+    }
+  })
+  // Errors are reported through onDown; starting on the fallback is better than not starting.
+  await store.init?.().catch(() => {})
+  return { store, owned: opened.owned }
 }
 
 function isMailer (mailer: Mailer | SmtpMailerOptions): mailer is Mailer {

@@ -24,7 +24,7 @@ export async function emailVerificationRoutes (fastify: FastifyInstance, deps: R
 
   fastify.post<{ Body: { email: string, token: string } }>(`${prefix}/verify`, {
     schema: { body: verifyBody, response: messageResponse },
-    onRequest: deps.sameSite
+    onRequest: [deps.sameSite, deps.guard('verifyEmailSubmission')]
   }, async (request) => {
     // Without a mailer no verification token is ever issued, so every one is invalid.
     if (deps.verification === null) throw new errors.FST_LCAUTH_VERIFICATION_INVALID()
@@ -34,7 +34,7 @@ export async function emailVerificationRoutes (fastify: FastifyInstance, deps: R
 
   fastify.post<{ Body: { email: string } }>(`${prefix}/verify/resend`, {
     schema: { body: resendBody, response: messageResponse },
-    onRequest: deps.sameSite
+    onRequest: [deps.sameSite, deps.guard('verifyEmail')]
   }, async (request) => {
     await deps.verification?.resend(request.body.email, contextOf(request))
     return { message: 'If this address has an account waiting for verification, a new link has been sent.' }

@@ -1,3 +1,4 @@
+import type { RouteModeration } from '../lib/moderation/limits.ts'
 import type { AuthUser, LcAuth } from './types.ts'
 
 // The one place this package extends Fastify's types; the package face imports it.
@@ -8,6 +9,18 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Null until `fastify.lcauth.authenticate` accepted the request's access token. */
     authUser: AuthUser | null
+    /**
+     * The client's address as the plugin sees it: the socket peer, or the X-Forwarded-For entry the
+     * proxies listed in `trustProxy` vouch for. Limits, bans, sessions and events use it.
+     */
+    readonly lcauthIp: string
+  }
+  interface FastifyContextConfig {
+    /** The plugin's per-route settings on host routes. */
+    lcauth?: {
+      /** LibreChat's message limiters and checks for this route (`message`, `concurrent`, `nonBrowser`). */
+      moderation?: readonly RouteModeration[]
+    }
   }
 }
 

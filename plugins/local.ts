@@ -10,7 +10,7 @@ export async function localRoutes (fastify: FastifyInstance, deps: RouteDeps): P
 
   fastify.post<{ Body: RegistrationInput }>(`${prefix}/register`, {
     schema: { body: registerBody, response: messageResponse },
-    onRequest: deps.sameSite
+    onRequest: [deps.sameSite, deps.guard('register')]
   }, async (request) => {
     await deps.accounts.register(request.body, contextOf(request))
     // The same answer for a new and a taken email.
@@ -19,7 +19,7 @@ export async function localRoutes (fastify: FastifyInstance, deps: RouteDeps): P
 
   fastify.post<{ Body: Credentials }>(`${prefix}/login`, {
     schema: { body: loginBody, response: tokenResponse },
-    onRequest: deps.sameSite
+    onRequest: [deps.sameSite, deps.guard('login')]
   }, async (request, reply) => {
     const issued = await deps.accounts.login(request.body, contextOf(request), deps.cookie.read(request))
     return deps.issue(reply, issued)

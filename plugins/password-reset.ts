@@ -40,7 +40,7 @@ export async function passwordResetRoutes (fastify: FastifyInstance, deps: Route
 
   fastify.post<{ Body: { email: string } }>(`${prefix}/requestPasswordReset`, {
     schema: { body: requestBody, response: requestResponse },
-    onRequest: deps.sameSite
+    onRequest: [deps.sameSite, deps.guard('resetPassword')]
   }, async (request) => {
     const { link } = await deps.passwordReset.request(request.body.email, contextOf(request))
     // Only the explicitly enabled, production-refused unsafe mode ever returns a link.
@@ -49,7 +49,7 @@ export async function passwordResetRoutes (fastify: FastifyInstance, deps: Route
 
   fastify.post<{ Body: ResetSubmission }>(`${prefix}/resetPassword`, {
     schema: { body: resetBody, response: messageResponse },
-    onRequest: deps.sameSite
+    onRequest: [deps.sameSite, deps.guard('resetPasswordSubmission')]
   }, async (request) => {
     await deps.passwordReset.reset(request.body, contextOf(request))
     return { message: 'Your password has been reset. Every session was signed out: log in with the new password.' }

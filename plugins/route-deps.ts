@@ -9,6 +9,7 @@ import type { Mailer } from '../lib/ports/mailer.ts'
 import type { Storage } from '../lib/ports/storage.ts'
 import type { VerifiedAccessToken } from '../lib/sessions/access-token.ts'
 import type { IssuedSession, SessionService } from '../lib/sessions/session-service.ts'
+import type { Guards, ModerationDeps } from './http/moderation-guard.ts'
 import type { RefreshCookie } from './http/refresh-cookie.ts'
 import type { AuthHook } from './types.ts'
 
@@ -29,6 +30,12 @@ export interface RouteDeps {
   sameSite: (request: FastifyRequest) => Promise<void>
   /** Verifies an access token (expired ones included) without any other check. */
   verifyAccess: (token: string) => VerifiedAccessToken | null
+  /** What the limiters and ban checks need. */
+  moderation: ModerationDeps
+  /** Called once the scope built its guards. */
+  onGuards: (guards: Guards) => void
+  /** onRequest hook: ban check, then the named limiter (null: ban check only). */
+  guard: Guards['guard']
   /** Sets the refresh cookie and returns the `{ token, user }` body for a fresh or rotated session. */
   issue: (reply: FastifyReply, issued: IssuedSession) => Promise<{ token: string, user: PublicUser }>
 }

@@ -3,6 +3,7 @@ import { Ajv } from 'ajv'
 import type { FastifyInstance } from 'fastify'
 import { ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_TYPE } from '../lib/sessions/access-token.ts'
 import { authErrorHandler } from './http/error-handler.ts'
+import { moderationGuards } from './http/moderation-guard.ts'
 import { localRoutes } from './local.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { emailVerificationRoutes } from './email-verification.ts'
@@ -17,7 +18,7 @@ export type AccessTokenSigner = (claims: Record<string, unknown>) => string
  * The plugin's encapsulated scope: its own validator (unknown fields rejected, no coercion), its own
  * JSON-only body parser, error mapping and no-store caching, none of which touch the host app.
  */
-export async function authScope (scope: FastifyInstance, options: { deps: Omit<RouteDeps, 'issue'>, issue: (sign: AccessTokenSigner) => RouteDeps['issue'] }): Promise<void> {
+export async function authScope (scope: FastifyInstance, options: { deps: Omit<RouteDeps, 'issue' | 'guard'>, issue: (sign: AccessTokenSigner) => RouteDeps['issue'] }): Promise<void> {
   const { deps } = options
   const ajv = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, strict: true })
   scope.setValidatorCompiler(({ schema }) => ajv.compile(schema))
@@ -50,7 +51,9 @@ export async function authScope (scope: FastifyInstance, options: { deps: Omit<R
     sign: { algorithm: ACCESS_TOKEN_ALGORITHM, header: { alg: ACCESS_TOKEN_ALGORITHM, typ: ACCESS_TOKEN_TYPE } }
   })
   const jwt = (scope.jwt as unknown as Record<'lcauth', { sign(payload: Record<string, unknown>): string }>).lcauth
-  const routeDeps: RouteDeps = { ...deps, issue: options.issue(claims => jwt.sign(claims)) }
+  const guards = await moderationGuards(scope, deps.moderation)
+  deps.onGuards(guards)
+  const routeDeps: RouteDeps = { ...deps, issue: options.issue(claims => jwt.sign(claims)), guard: guards.guard }
 
   await localRoutes(scope, routeDeps)
   await tokenRoutes(scope, routeDeps)

@@ -56,7 +56,7 @@ const userOf = (request: FastifyRequest): AuthUser => request.authUser as AuthUs
 export async function sessionRoutes (fastify: FastifyInstance, deps: RouteDeps): Promise<void> {
   const prefix = deps.config.authPrefix
 
-  fastify.get(`${prefix}/sessions`, { schema: { response: sessionList }, preHandler: deps.authenticate }, async (request) => {
+  fastify.get(`${prefix}/sessions`, { schema: { response: sessionList }, onRequest: deps.guard(null), preHandler: deps.authenticate }, async (request) => {
     const user = userOf(request)
     const sessions = await deps.sessions.list(user.id)
     return sessions.map(s => ({
@@ -71,6 +71,7 @@ export async function sessionRoutes (fastify: FastifyInstance, deps: RouteDeps):
 
   fastify.delete<{ Params: { id: string } }>(`${prefix}/sessions/:id`, {
     schema: { params: sessionParams },
+    onRequest: deps.guard(null),
     preHandler: deps.authenticate
   }, async (request, reply) => {
     const user = userOf(request)
@@ -81,6 +82,7 @@ export async function sessionRoutes (fastify: FastifyInstance, deps: RouteDeps):
 
   fastify.delete<{ Querystring: { all?: 'true' | 'false' } }>(`${prefix}/sessions`, {
     schema: { querystring: revokeAllQuery },
+    onRequest: deps.guard(null),
     preHandler: deps.authenticate
   }, async (request, reply) => {
     const user = userOf(request)
@@ -92,7 +94,7 @@ export async function sessionRoutes (fastify: FastifyInstance, deps: RouteDeps):
 
   fastify.post<{ Body: PasswordChange }>(`${prefix}/password`, {
     schema: { body: passwordChangeBody, response: messageResponse },
-    onRequest: deps.sameSite,
+    onRequest: [deps.sameSite, deps.guard('passwordChange')],
     preHandler: deps.authenticate
   }, async (request) => {
     const user = userOf(request)

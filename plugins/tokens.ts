@@ -13,7 +13,7 @@ export async function tokenRoutes (fastify: FastifyInstance, deps: RouteDeps): P
   fastify.post(`${prefix}/refresh`, {
     schema: { response: tokenResponse },
     preValidation: noBody,
-    onRequest: deps.sameSite
+    onRequest: [deps.sameSite, deps.guard('refresh')]
   }, async (request, reply) => {
     const outcome = await deps.sessions.refresh(deps.cookie.read(request), contextOf(request))
     if (outcome.kind === 'rotated') return deps.issue(reply, outcome)

@@ -8,6 +8,7 @@ import type { AuthEventEmitter } from '../lib/events.ts'
 import type { AuthConfig } from '../lib/options.ts'
 import type { Role, Storage } from '../lib/ports/storage.ts'
 import type { SessionService } from '../lib/sessions/session-service.ts'
+import type { ModerationApi } from './moderation.ts'
 
 /** Who made an authenticated request, as its access token says. */
 export interface AuthUser {
@@ -38,6 +39,8 @@ export interface LcAuth {
   mail: MailService | null
   events: AuthEventEmitter
   storage: Storage
+  /** Violations, bans and their administration. */
+  moderation: ModerationApi
   /** The validated configuration, secrets left out. */
   config: Readonly<Omit<AuthConfig, 'jwtSecret' | 'jwtRefreshSecret'>>
 }

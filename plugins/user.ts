@@ -43,7 +43,7 @@ export async function userRoutes (fastify: FastifyInstance, deps: RouteDeps): Pr
 
   fastify.delete<{ Body: { password?: string } | undefined }>(`${config.userPrefix}/delete`, {
     schema: { response: messageResponse },
-    onRequest: deps.sameSite,
+    onRequest: [deps.sameSite, deps.guard('accountDeletion')],
     preValidation: optionalBody(deleteBody),
     preHandler: deps.authenticate
   }, async (request, reply) => {
@@ -55,6 +55,7 @@ export async function userRoutes (fastify: FastifyInstance, deps: RouteDeps): Pr
 
   fastify.get(config.userPrefix, {
     schema: { response: { 200: publicUserSchema } },
+    onRequest: deps.guard(null),
     preHandler: deps.authenticate
   }, async (request) => {
     const user = await deps.storage.users.findById((request.authUser as { id: string }).id)

@@ -1,11 +1,13 @@
 import type { Clock } from '../clock.ts'
 import type { RequestContext } from '../context.ts'
 import { randomToken } from '../crypto/random.ts'
-import { errors } from '../errors.ts'
+import { errors, retryLater } from '../errors.ts'
 import type { AuthEventEmitter, LoginFailureReason } from '../events.ts'
 import type { PasswordHasher } from '../passwords/hasher.ts'
 import { passwordProblem } from '../passwords/policy.ts'
+import type { Ban } from '../ports/ban-store.ts'
 import type { Storage, User } from '../ports/storage.ts'
+import type { LoginThrottle } from '../moderation/login-throttle.ts'
 import type { IssuedSession, SessionService } from '../sessions/session-service.ts'
 import type { MailService } from '../mail/mail-service.ts'
 import type { AdminService } from './admin-service.ts'
@@ -85,8 +87,12 @@ export function accountService (deps: {
   events: AuthEventEmitter
   now: Clock
   policy: AccountPolicy
+  /** Failed-login throttling per account (moderation); none: unthrottled. */
+  throttle?: LoginThrottle
+  /** The user's live ban, asked only once the password is proven, so a ban never reveals an account. */
+  userBan?: (userId: string) => Promise<Ban | null>
 }): AccountService {
-  const { storage, hasher, sessions, admin, mail, verification, events, now, policy } = deps
+  const { storage, hasher, sessions, admin, mail, verification, events, now, policy, throttle, userBan } = deps
   // Compared against when there is no real hash, so that path costs one bcrypt comparison too. Made
   // once, up front, so not even the first unknown email pays for creating it.
   const dummyHash = hasher.hash(randomToken(24))
@@ -145,13 +151,25 @@ export function accountService (deps: {
     }
     if (!policy.allowEmailLogin) throw fail('email_login_disabled', null)
     const email = canonicalEmail(credentials.email)
+    // An address that is not even valid is throttled under its raw form, like any other.
+    const target = email ?? credentials.email.trim().toLowerCase()
+    await throttle?.before(target, context)
     const user = email === null ? null : await storage.users.findByEmail(email)
     if (user === null || user.passwordHash === null) {
       await hasher.verify(credentials.password, await dummy())
+      await throttle?.failed(target, context)
       throw fail(user === null ? 'unknown_user' : 'no_password', user)
     }
-    if (!await hasher.verify(credentials.password, user.passwordHash)) throw fail('bad_password', user)
+    if (!await hasher.verify(credentials.password, user.passwordHash)) {
+      await throttle?.failed(target, context)
+      throw fail('bad_password', user)
+    }
     // Only now, with the password proven, may the answer reveal anything about the account.
+    const ban = await userBan?.(user.id) ?? null
+    if (ban !== null) {
+      fail('banned', user)
+      throw retryLater('FST_LCAUTH_BANNED', ban.expiresAt.getTime() - now().getTime())
+    }
     if (user.disabledAt !== null) throw fail('disabled', user)
     if (policy.requireVerifiedEmail && !user.emailVerified) throw fail('email_not_verified', user)
     if (hasher.needsRehash(user.passwordHash)) {
@@ -159,6 +177,7 @@ export function accountService (deps: {
       events.emit('password.rehashed', { ...context, at: now(), userId: user.id })
     }
     const issued = await sessions.start(user, context, presentedRefreshToken)
+    await throttle?.succeeded(target, context)
     events.emit('login.success', { ...context, at: now(), userId: user.id, sessionId: issued.session.id })
     return issued
   }

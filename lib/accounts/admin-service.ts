@@ -40,6 +40,8 @@ export interface AdminService {
   setDisabled(user: User, disabled: boolean, context: RequestContext): Promise<User>
   /** Sets a new password (policy applied), ends every session and any pending reset link. */
   setPassword(user: User, password: string, context: RequestContext): Promise<void>
+  /** Ends every session of the user, on every instance (storage is the source of truth). */
+  endSessions(userId: string, reason: 'user_state' | 'password_changed' | 'ban', context: RequestContext): Promise<void>
 }
 
 export function adminService (deps: {
@@ -53,11 +55,11 @@ export function adminService (deps: {
 }): AdminService {
   const { storage, hasher, events, now, minPasswordLength, onRevoked } = deps
 
-  const endSessions = async (user: User, reason: 'user_state' | 'password_changed', context: RequestContext): Promise<void> => {
+  const endSessions = async (userId: string, reason: 'user_state' | 'password_changed' | 'ban', context: RequestContext): Promise<void> => {
     const at = now()
-    const ids = await storage.sessions.revokeAllForUser(user.id, at)
+    const ids = await storage.sessions.revokeAllForUser(userId, at)
     if (ids.length > 0) onRevoked(ids, at)
-    for (const sessionId of ids) events.emit('session.revoked', { ...context, at, userId: user.id, sessionId, reason })
+    for (const sessionId of ids) events.emit('session.revoked', { ...context, at, userId, sessionId, reason })
   }
 
   const updated = async (user: User, patch: Parameters<Storage['users']['update']>[1]): Promise<User> => {
@@ -109,14 +111,14 @@ export function adminService (deps: {
 
     async setRole (user, role, context) {
       const result = await updated(user, { role })
-      if (user.role === 'ADMIN' && role !== 'ADMIN') await endSessions(user, 'user_state', context)
+      if (user.role === 'ADMIN' && role !== 'ADMIN') await endSessions(user.id, 'user_state', context)
       events.emit('user.role_changed', { ...context, at: now(), userId: user.id, role })
       return result
     },
 
     async setDisabled (user, disabled, context) {
       const result = await updated(user, { disabledAt: disabled ? now() : null })
-      if (disabled) await endSessions(user, 'user_state', context)
+      if (disabled) await endSessions(user.id, 'user_state', context)
       events.emit(disabled ? 'user.disabled' : 'user.enabled', { ...context, at: now(), userId: user.id })
       return result
     },
@@ -125,9 +127,11 @@ export function adminService (deps: {
       const problem = passwordProblem(password, minPasswordLength)
       if (problem !== null) throw new errors.FST_LCAUTH_PASSWORD_POLICY(problem)
       await updated(user, { passwordHash: await hasher.hash(password) })
-      await endSessions(user, 'password_changed', context)
+      await endSessions(user.id, 'password_changed', context)
       await storage.oneTimeTokens.deleteForUser(user.id, 'password_reset')
       events.emit('password.changed', { ...context, at: now(), userId: user.id, sessionId: null })
-    }
+    },
+
+    endSessions
   }
 }

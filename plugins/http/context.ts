@@ -7,7 +7,7 @@ const MAX_USER_AGENT = 512
 export function contextOf (request: FastifyRequest): RequestContext {
   const userAgent = request.headers['user-agent']
   return {
-    ip: request.ip,
+    ip: request.lcauthIp,
     userAgent: typeof userAgent === 'string' ? userAgent.slice(0, MAX_USER_AGENT) : null,
     requestId: request.id
   }

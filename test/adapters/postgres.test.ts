@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { Kysely, Migrator, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import t from 'tap'
+import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrations } from '../../lib/adapters/sql/migrations.ts'
 import { postgresStorage } from '../../lib/adapters/sql/postgres.ts'
+import type { Database } from '../../lib/adapters/sql/schema.ts'
+import type { BanStore } from '../../lib/ports/ban-store.ts'
 import type { Storage } from '../../lib/ports/storage.ts'
+import { banStoreConformance } from '../conformance/ban-store.ts'
 import { storageConformance } from '../conformance/storage.ts'
-import { at, newSession, newUser, parallel, type TestFn } from '../conformance/types.ts'
+import { at, HOUR, MINUTE, newSession, newUser, parallel, unique, type TestFn } from '../conformance/types.ts'
 
 const url = process.env.DATABASE_URL
 
@@ -43,8 +48,21 @@ function suite (url: string): void {
     return { ...storage, close }
   }
 
+  /** The storage's ban store; every SQL storage has one. */
+  function bansOf (storage: Storage): BanStore {
+    if (storage.banStore === undefined) throw new Error('the postgres storage offers no ban store')
+    return storage.banStore()
+  }
+
   const test: TestFn = (name, fn) => t.test(name, async () => { await fn() })
   storageConformance(test, fresh)
+
+  // Each case gets the ban store of a fresh storage; closing the store (a no-op) also closes that storage.
+  banStoreConformance((name, fn) => test(`ban store: ${name}`, fn), async () => {
+    const storage = await fresh()
+    const bans = bansOf(storage)
+    return { ...bans, close: async () => { await bans.close(); await storage.close() } }
+  })
 
   t.test('postgres storage says what it is and uses timestamptz and boolean columns', async t => {
     const schema = newSchema()
@@ -56,6 +74,7 @@ function suite (url: string): void {
       `select table_name, column_name, data_type from information_schema.columns
        where table_schema = $1 and column_name in ('created_at', 'email_verified') order by table_name, column_name`, [schema])
     t.same(rows, [
+      { table_name: 'lcauth_bans', column_name: 'created_at', data_type: 'timestamp with time zone' },
       { table_name: 'lcauth_identities', column_name: 'created_at', data_type: 'timestamp with time zone' },
       { table_name: 'lcauth_identities', column_name: 'email_verified', data_type: 'boolean' },
       { table_name: 'lcauth_one_time_tokens', column_name: 'created_at', data_type: 'timestamp with time zone' },
@@ -71,7 +90,7 @@ function suite (url: string): void {
     t.teardown(async () => { await a.close(); await b.close(); await dropSchema(schema) })
     await Promise.all([a.init(), b.init()])
     const { rows } = await admin.query(`select name from "${schema}".lcauth_migrations`)
-    t.same(rows, [{ name: '0001_initial' }])
+    t.same(rows, [{ name: '0001_initial' }, { name: '0002_moderation' }])
     const created = await parallel(20, i => (i % 2 === 0 ? a : b).users.create(newUser(), at(0)))
     t.equal(created.filter(u => u !== null).length, 20)
     t.equal(created.filter(u => u?.role === 'ADMIN').length, 1)
@@ -140,5 +159,77 @@ function suite (url: string): void {
     await locker.query('rollback')
     await sleep(200) // the killed backend's socket closes a moment after its error, and the pool then drops it
     t.equal(await storage.sessions.revoke(session.id, at(0)), true, 'a new connection serves the next call')
+  })
+
+  t.test('ban store: kind postgres, one instance per storage, closing it leaves the storage usable', async t => {
+    const storage = await fresh()
+    t.teardown(() => storage.close())
+    const bans = bansOf(storage)
+    t.equal(bans.kind, 'postgres')
+    t.equal(bansOf(storage), bans, 'the same instance on every call')
+    t.equal(bans.watch, undefined, 'no push channel: SQL is polled')
+    await bans.close()
+    await bans.close()
+    t.ok(await storage.users.create(newUser(), at(0)), 'the storage still works')
+    t.equal(await bans.hit(unique('after-close'), MINUTE, at(0)).then(w => w.count), 1, 'and so does the ban store')
+  })
+
+  t.test('ban store: two storages on one schema share bans and counts; concurrent calls through both lose nothing', async t => {
+    const schema = newSchema()
+    const [a, b] = [postgresStorage({ connectionString: url, schema }), postgresStorage({ connectionString: url, schema })]
+    t.teardown(async () => { await a.close(); await b.close(); await dropSchema(schema) })
+    await Promise.all([a.init(), b.init()])
+    const [bansA, bansB] = [bansOf(a), bansOf(b)]
+
+    const subject = { kind: 'user', id: unique('user') } as const
+    const ban = { subject, reason: 'operator', createdAt: at(0), expiresAt: at(HOUR) }
+    await bansA.put(ban)
+    t.same(await bansB.find(subject, at(MINUTE)), ban, 'a ban put through A is seen by B')
+    t.equal(await bansB.lift(subject), true)
+    t.equal(await bansA.find(subject, at(MINUTE)), null, 'and lifted through B is gone for A')
+
+    const key = unique('login')
+    t.same(await bansA.hit(key, MINUTE, at(0)), { count: 1, resetAt: at(MINUTE) })
+    t.same(await bansB.peek(key, at(1)), { count: 1, resetAt: at(MINUTE) }, 'a hit from A is seen by B')
+
+    const via = (i: number): BanStore => (i % 2 === 0 ? bansA : bansB)
+    const counts = await parallel(40, i => via(i).hit(key, MINUTE, at(1)).then(w => w.count))
+    t.same(counts.sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i + 2), 'hits')
+    const totals = await parallel(40, i => via(i).addViolation(subject, 'login', 2, MINUTE, at(1)))
+    t.same(totals.sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => (i + 1) * 2), 'violation scores')
+    const inFlight = await parallel(40, i => via(i).acquire(key, MINUTE, at(1)))
+    t.same(inFlight.sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i + 1), 'acquires')
+    await parallel(40, i => via(i).release(key, at(2)))
+    t.equal(await bansA.acquire(key, MINUTE, at(3)), 1, 'releases')
+  })
+
+  t.test('ban store: migration 0002 applies to a schema migrated only to 0001, keeping its data', async t => {
+    const schema = newSchema()
+    await admin.query(`create schema "${schema}"`)
+    t.teardown(() => dropSchema(schema))
+    const db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withParams({ options: `-c search_path=${schema}` }), max: 1 }) })
+    })
+    t.teardown(() => db.destroy())
+    const migrator = new Migrator({
+      db,
+      provider: { getMigrations: async () => migrations('postgres') },
+      migrationTableName: MIGRATION_TABLE,
+      migrationLockTableName: MIGRATION_LOCK_TABLE,
+      migrationTableSchema: schema
+    })
+    t.same((await migrator.migrateTo('0001_initial')).results?.map(r => r.migrationName), ['0001_initial'])
+    const old = postgresStorage({ connectionString: url, schema, migrate: false })
+    t.teardown(() => old.close())
+    const user = await old.users.create(newUser(), at(0))
+    await t.rejects(bansOf(old).find({ kind: 'ip', id: '192.0.2.1' }, at(0)), { code: '42P01' }, 'no ban table yet')
+
+    const storage = postgresStorage({ connectionString: url, schema })
+    t.teardown(() => storage.close())
+    await storage.init()
+    const { rows } = await admin.query(`select name from "${schema}".lcauth_migrations order by name`)
+    t.same(rows, [{ name: '0001_initial' }, { name: '0002_moderation' }])
+    t.same(await storage.users.findById(user?.id ?? ''), user, 'the users of 0001 are still there')
+    t.equal(await bansOf(storage).addViolation({ kind: 'ip', id: '192.0.2.1' }, 'login', 1, MINUTE, at(0)), 1)
   })
 }

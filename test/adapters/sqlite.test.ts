@@ -6,14 +6,16 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import BetterSqlite3 from 'better-sqlite3'
-import { Kysely, SqliteDialect } from 'kysely'
+import { Kysely, Migrator, SqliteDialect } from 'kysely'
 import t, { type Test } from 'tap'
-import { migrateToLatest } from '../../lib/adapters/sql/migrations.ts'
+import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrateToLatest, migrations } from '../../lib/adapters/sql/migrations.ts'
 import type { Database } from '../../lib/adapters/sql/schema.ts'
 import { sqliteStorage } from '../../lib/adapters/sql/sqlite.ts'
+import type { BanStore } from '../../lib/ports/ban-store.ts'
 import type { Storage } from '../../lib/ports/storage.ts'
+import { banStoreConformance } from '../conformance/ban-store.ts'
 import { storageConformance } from '../conformance/storage.ts'
-import { at, newIdentity, newSession, newUser, parallel, type TestFn } from '../conformance/types.ts'
+import { at, HOUR, MINUTE, newIdentity, newSession, newUser, parallel, unique, type TestFn } from '../conformance/types.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'lcauth-sqlite-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -42,8 +44,21 @@ function raw (t: Test, filename: string): BetterSqlite3.Database {
 const tables = (database: BetterSqlite3.Database): string[] =>
   database.prepare("select name from sqlite_master where type = 'table' and name like 'lcauth%' order by name").pluck().all() as string[]
 
+/** The storage's ban store; every SQL storage has one. */
+function bansOf (storage: Storage): BanStore {
+  if (storage.banStore === undefined) throw new Error('the sqlite storage offers no ban store')
+  return storage.banStore()
+}
+
 const test: TestFn = (name, fn) => t.test(name, async () => { await fn() })
 storageConformance(test, fresh)
+
+// Each case gets the ban store of a fresh storage; closing the store (a no-op) also closes that storage.
+banStoreConformance((name, fn) => test(`ban store: ${name}`, fn), async () => {
+  const storage = await fresh()
+  const bans = bansOf(storage)
+  return { ...bans, close: async () => { await bans.close(); await storage.close() } }
+})
 
 t.test('sqlite storage says what it is and keeps its file in WAL mode with enforced foreign keys', async t => {
   const filename = tempFile()
@@ -89,7 +104,7 @@ t.test('separate processes on one fresh file: concurrent migrations apply once, 
   t.equal(roles.length, 40)
   t.equal(roles.filter(role => role === 'ADMIN').length, 1)
   t.equal(roles.filter(role => role === 'USER').length, 39)
-  t.same(raw(t, filename).prepare('select name from lcauth_migrations').pluck().all(), ['0001_initial'])
+  t.same(raw(t, filename).prepare('select name from lcauth_migrations').pluck().all(), ['0001_initial', '0002_moderation'])
   removeDatabase(filename)
 })
 
@@ -103,9 +118,10 @@ t.test('migrations: applied once, in one transaction; migrate: false creates not
 
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(filename) }) })
   t.teardown(() => db.destroy())
-  t.same(await migrateToLatest(db, 'sqlite'), ['0001_initial'])
+  t.same(await migrateToLatest(db, 'sqlite'), ['0001_initial', '0002_moderation'])
   t.same(tables(raw(t, filename)), [
-    'lcauth_identities', 'lcauth_migrations', 'lcauth_migrations_lock', 'lcauth_one_time_tokens', 'lcauth_sessions', 'lcauth_users'
+    'lcauth_bans', 'lcauth_identities', 'lcauth_in_flight', 'lcauth_limiter_windows', 'lcauth_migrations', 'lcauth_migrations_lock',
+    'lcauth_one_time_tokens', 'lcauth_sessions', 'lcauth_users', 'lcauth_violation_scores'
   ])
   const storage = sqliteStorage({ filename })
   t.teardown(() => storage.close())
@@ -178,4 +194,84 @@ t.test('close() is idempotent', async t => {
   await storage.close()
   await storage.close()
   t.pass()
+})
+
+t.test('ban store: kind sqlite, one instance per storage, closing it leaves the storage usable', async t => {
+  const storage = await fresh()
+  t.teardown(() => storage.close())
+  const bans = bansOf(storage)
+  t.equal(bans.kind, 'sqlite')
+  t.equal(bansOf(storage), bans, 'the same instance on every call')
+  t.equal(bans.watch, undefined, 'no push channel: SQL is polled')
+  await bans.close()
+  await bans.close()
+  t.ok(await storage.users.create(newUser(), at(0)), 'the storage still works')
+  t.equal(await bans.hit(unique('after-close'), MINUTE, at(0)).then(w => w.count), 1, 'and so does the ban store')
+})
+
+t.test('ban store: two storages on one file share bans and counts; concurrent calls through both lose nothing', async t => {
+  const filename = tempFile()
+  const [a, b] = [sqliteStorage({ filename }), sqliteStorage({ filename })]
+  t.teardown(async () => { await a.close(); await b.close() })
+  await a.init()
+  await b.init()
+  const [bansA, bansB] = [bansOf(a), bansOf(b)]
+
+  const subject = { kind: 'user', id: unique('user') } as const
+  const ban = { subject, reason: 'operator', createdAt: at(0), expiresAt: at(HOUR) }
+  await bansA.put(ban)
+  t.same(await bansB.find(subject, at(MINUTE)), ban, 'a ban put through A is seen by B')
+  t.equal(await bansB.lift(subject), true)
+  t.equal(await bansA.find(subject, at(MINUTE)), null, 'and lifted through B is gone for A')
+
+  const key = unique('login')
+  t.same(await bansA.hit(key, MINUTE, at(0)), { count: 1, resetAt: at(MINUTE) })
+  t.same(await bansB.peek(key, at(1)), { count: 1, resetAt: at(MINUTE) }, 'a hit from A is seen by B')
+
+  const via = (i: number): BanStore => (i % 2 === 0 ? bansA : bansB)
+  const counts = await parallel(40, i => via(i).hit(key, MINUTE, at(1)).then(w => w.count))
+  t.same(counts.sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i + 2), 'hits')
+  const totals = await parallel(40, i => via(i).addViolation(subject, 'login', 2, MINUTE, at(1)))
+  t.same(totals.sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => (i + 1) * 2), 'violation scores')
+  const inFlight = await parallel(40, i => via(i).acquire(key, MINUTE, at(1)))
+  t.same(inFlight.sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i + 1), 'acquires')
+  await parallel(40, i => via(i).release(key, at(2)))
+  t.equal(await bansA.acquire(key, MINUTE, at(3)), 1, 'releases')
+})
+
+t.test('ban store: migration 0002 applies to a database migrated only to 0001, keeping its data', async t => {
+  const filename = join(dir, `${randomBytes(6).toString('hex')}.db`)
+  const old = sqliteStorage({ filename, migrate: false })
+  t.teardown(() => old.close())
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(filename) }) })
+  t.teardown(() => db.destroy())
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations('sqlite') },
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE
+  })
+  t.same((await migrator.migrateTo('0001_initial')).results?.map(r => r.migrationName), ['0001_initial'])
+  const user = await old.users.create(newUser(), at(0))
+  await t.rejects(bansOf(old).find({ kind: 'ip', id: '192.0.2.1' }, at(0)), { message: /no such table: lcauth_bans/ })
+
+  t.same(await migrateToLatest(db, 'sqlite'), ['0002_moderation'])
+  const storage = sqliteStorage({ filename })
+  t.teardown(() => storage.close())
+  await storage.init()
+  t.same(await storage.users.findById(user?.id ?? ''), user, 'the users of 0001 are still there')
+  t.equal(await bansOf(storage).addViolation({ kind: 'ip', id: '192.0.2.1' }, 'login', 1, MINUTE, at(0)), 1)
+})
+
+t.test('ban store: a busy database answers FST_LCAUTH_STORAGE_UNAVAILABLE, with the driver error as cause', async t => {
+  const filename = tempFile()
+  const setup = await fresh(filename)
+  const storage = sqliteStorage({ filename, busyTimeoutMs: 50 })
+  t.teardown(async () => { await storage.close(); await setup.close() })
+  await storage.init()
+  const other = raw(t, filename)
+  other.exec('begin immediate')
+  await t.rejects(bansOf(storage).hit(unique('busy'), MINUTE, at(0)), { code: 'FST_LCAUTH_STORAGE_UNAVAILABLE', cause: { code: 'SQLITE_BUSY' } })
+  other.exec('rollback')
+  t.equal((await bansOf(storage).hit(unique('busy'), MINUTE, at(0))).count, 1, 'works again once the lock is gone')
 })

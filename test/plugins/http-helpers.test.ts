@@ -3,7 +3,7 @@ import t from 'tap'
 import { bearerToken } from '../../plugins/http/bearer.ts'
 import { contextOf } from '../../plugins/http/context.ts'
 
-const request = (headers: Record<string, unknown>): FastifyRequest => ({ headers, ip: '192.0.2.1', id: 'req-9' }) as unknown as FastifyRequest
+const request = (headers: Record<string, unknown>): FastifyRequest => ({ headers, lcauthIp: '192.0.2.1', id: 'req-9' }) as unknown as FastifyRequest
 
 t.test('only an Authorization: Bearer header carries a token', async t => {
   t.equal(bearerToken(request({ authorization: 'Bearer abc.def.ghi' })), 'abc.def.ghi')

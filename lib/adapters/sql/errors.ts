@@ -41,16 +41,23 @@ export function storageError (error: unknown): unknown {
   return unavailable
 }
 
-type AsyncMethods<T> = { [K in keyof T]: (...args: never[]) => Promise<unknown> }
+/** What `guarded` accepts: methods that return promises (a guarded call is always async); other properties as they are. */
+type Guardable<T> = {
+  [K in keyof T]: T[K] extends ((...args: never[]) => unknown) | undefined ? ((...args: never[]) => Promise<unknown>) | undefined : T[K]
+}
 
-/** A copy of `store` whose methods rethrow unavailability errors as FST_LCAUTH_STORAGE_UNAVAILABLE. */
-export function guarded<T extends AsyncMethods<T>> (store: T): T {
+/** A copy of `store` whose methods rethrow unavailability errors as FST_LCAUTH_STORAGE_UNAVAILABLE; other properties (a `kind`) are copied. */
+export function guarded<T extends Guardable<T>> (store: T): T {
   const wrapped: Partial<T> = {}
   for (const key of Object.keys(store) as Array<keyof T>) {
     const method = store[key]
+    if (typeof method !== 'function') {
+      wrapped[key] = method
+      continue
+    }
     const guard = async (...args: never[]): Promise<unknown> => {
       try {
-        return await method.apply(store, args)
+        return await (method as (...args: never[]) => Promise<unknown>).apply(store, args)
       } catch (error) {
         throw storageError(error)
       }

@@ -10,7 +10,8 @@ export const MIGRATION_LOCK_TABLE = 'lcauth_migrations_lock'
 /** Every migration, in the order they run. Names are forever: add new ones at the end; never rename or edit one that shipped. */
 export function migrations (dialect: SqlDialect): Record<string, Migration> {
   return {
-    '0001_initial': initial(dialect)
+    '0001_initial': initial(dialect),
+    '0002_moderation': moderation(dialect)
   }
 }
 
@@ -97,6 +98,62 @@ function initial (dialect: SqlDialect): Migration {
         .execute()
       await db.schema.createIndex('lcauth_one_time_tokens_user_id_idx').on('lcauth_one_time_tokens').column('user_id').execute()
       await db.schema.createIndex('lcauth_one_time_tokens_expires_at_idx').on('lcauth_one_time_tokens').column('expires_at').execute()
+    }
+  }
+}
+
+/**
+ * The BanStore's tables: bans, violation scores, fixed-window limiter counters and in-flight counters.
+ * Same conventions as 0001. Scores are `double precision`/`real`: the port takes any number. Every
+ * table is indexed on its expiry, which purge deletes by.
+ */
+function moderation (dialect: SqlDialect): Migration {
+  const pg = dialect === 'postgres'
+  const time = pg ? 'timestamptz' : 'integer'
+  const real = pg ? 'double precision' : 'real'
+  return {
+    async up (db: Kysely<unknown>): Promise<void> {
+      const table = (name: string): CreateTableBuilder<string> => {
+        const create = db.schema.createTable(name)
+        return pg ? create : create.modifyEnd(sql`strict`)
+      }
+      const expiryIndex = async (name: string, column: string): Promise<void> => {
+        await db.schema.createIndex(`${name}_${column}_idx`).on(name).column(column).execute()
+      }
+
+      await table('lcauth_bans')
+        .addColumn('kind', 'text', col => col.notNull().check(sql`kind in ('ip', 'user')`))
+        .addColumn('subject', 'text', col => col.notNull())
+        .addColumn('reason', 'text', col => col.notNull())
+        .addColumn('created_at', time, col => col.notNull())
+        .addColumn('expires_at', time, col => col.notNull())
+        .addPrimaryKeyConstraint('lcauth_bans_pkey', ['kind', 'subject'])
+        .execute()
+      await expiryIndex('lcauth_bans', 'expires_at')
+
+      await table('lcauth_violation_scores')
+        .addColumn('kind', 'text', col => col.notNull().check(sql`kind in ('ip', 'user')`))
+        .addColumn('subject', 'text', col => col.notNull())
+        .addColumn('type', 'text', col => col.notNull())
+        .addColumn('total', real, col => col.notNull())
+        .addColumn('expires_at', time, col => col.notNull())
+        .addPrimaryKeyConstraint('lcauth_violation_scores_pkey', ['kind', 'subject', 'type'])
+        .execute()
+      await expiryIndex('lcauth_violation_scores', 'expires_at')
+
+      await table('lcauth_limiter_windows')
+        .addColumn('key', 'text', col => col.primaryKey().notNull())
+        .addColumn('count', 'integer', col => col.notNull())
+        .addColumn('reset_at', time, col => col.notNull())
+        .execute()
+      await expiryIndex('lcauth_limiter_windows', 'reset_at')
+
+      await table('lcauth_in_flight')
+        .addColumn('key', 'text', col => col.primaryKey().notNull())
+        .addColumn('count', 'integer', col => col.notNull().check(sql`count >= 0`))
+        .addColumn('expires_at', time, col => col.notNull())
+        .execute()
+      await expiryIndex('lcauth_in_flight', 'expires_at')
     }
   }
 }

@@ -62,6 +62,38 @@ export interface OneTimeTokensTable {
   consumed_at: Timestamp | null
 }
 
+/** A ban of an ip or a user (see the BanStore port); live while `expires_at` is after now. */
+export interface BansTable {
+  kind: 'ip' | 'user'
+  subject: string
+  reason: string
+  created_at: Timestamp
+  expires_at: Timestamp
+}
+
+/** A violation score per (subject, type); it counts only while `expires_at` is after now. */
+export interface ViolationScoresTable {
+  kind: 'ip' | 'user'
+  subject: string
+  type: string
+  total: number
+  expires_at: Timestamp
+}
+
+/** A fixed-window limiter counter; the window ends at `reset_at`. */
+export interface LimiterWindowsTable {
+  key: string
+  count: number
+  reset_at: Timestamp
+}
+
+/** An in-flight counter; `expires_at` is the safety net for releases that never came. */
+export interface InFlightTable {
+  key: string
+  count: number
+  expires_at: Timestamp
+}
+
 /**
  * Every table, by name. Not listed: the insertion-order column used to break ties between equal
  * creation times (`rowid` on SQLite, a `seq bigserial` column on PostgreSQL), which only appears
@@ -72,5 +104,9 @@ export interface Database {
   lcauth_identities: IdentitiesTable
   lcauth_sessions: SessionsTable
   lcauth_one_time_tokens: OneTimeTokensTable
+  lcauth_bans: BansTable
+  lcauth_violation_scores: ViolationScoresTable
+  lcauth_limiter_windows: LimiterWindowsTable
+  lcauth_in_flight: InFlightTable
 }
 

@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely'
+import type { BanStore } from '../../ports/ban-store.ts'
 import type { Storage } from '../../ports/storage.ts'
+import { sqlBanStore } from './ban-store.ts'
 import { sqlContext, type SqlDialect } from './context.ts'
 import { guarded } from './errors.ts'
 import { sqlIdentityStore } from './identities.ts'
@@ -33,6 +35,8 @@ export function sqlStorage (db: Kysely<Database>, options: SqlStorageOptions): S
       if (options.migrate) await migrateToLatest(db, options.dialect, options.schema)
     }
   })
+  // SQL has no push channel (bans are polled): without `watch`, every member is async and guardable.
+  const bans: BanStore = guarded<Omit<BanStore, 'watch'>>(sqlBanStore(ctx))
   let closing: Promise<void> | undefined
   return {
     kind: options.kind,
@@ -40,6 +44,7 @@ export function sqlStorage (db: Kysely<Database>, options: SqlStorageOptions): S
     identities: guarded(sqlIdentityStore(ctx)),
     sessions: guarded(sqlSessionStore(ctx)),
     oneTimeTokens: guarded(sqlOneTimeTokenStore(ctx)),
+    banStore: () => bans,
     init: lifecycle.init,
     close: () => (closing ??= options.close())
   }
