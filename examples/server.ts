@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import fastifyEnv from '@fastify/env'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import authPlugin, { DEFAULT_DATABASE_URL, envSchema, optionsFromEnv } from '../index.ts'
 
 type Env = Record<string, string | undefined>
@@ -42,7 +42,10 @@ async function devSecrets (dataDir: string): Promise<{ secrets: DevSecrets, crea
 }
 
 export async function buildExampleServer (env: Env): Promise<{ app: FastifyInstance, port: number, host: string }> {
+  // Fastify is told of the same proxies as the plugin (TRUST_PROXY), so request.ip and the plugin agree.
+  const trustProxy = optionsFromEnv(env).trustProxy ?? false
   const app = Fastify({
+    trustProxy: typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : typeof trustProxy === 'object' ? [...trustProxy] : trustProxy,
     logger: {
       level: env.LOG_LEVEL ?? 'info',
       // Headers are not logged by default; if a serializer ever adds them, these stay hidden.
@@ -81,6 +84,15 @@ export async function buildExampleServer (env: Env): Promise<{ app: FastifyInsta
     user: request.authUser
   }))
   app.get('/api/demo/admin', { preHandler: app.lcauth.requireRole('ADMIN') }, async () => ({ message: 'Only admins see this.' }))
+  // Host routes that opt into LibreChat's message moderation (LIMIT_MESSAGE_IP, LIMIT_MESSAGE_USER,
+  // LIMIT_CONCURRENT_MESSAGES; /chat also scores non-browser clients). `?wait=ms` stands in for a slow reply.
+  const demoMessage = async (request: FastifyRequest<{ Querystring: { wait?: string } }>): Promise<{ message: string }> => {
+    const wait = Math.min(5000, Math.max(0, Number(request.query.wait ?? 0) || 0))
+    if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
+    return { message: 'Message received.' }
+  }
+  app.post('/api/demo/messages', { config: { lcauth: { moderation: ['message', 'concurrent'] } } }, demoMessage)
+  app.post('/api/demo/chat', { config: { lcauth: { moderation: ['message', 'concurrent', 'nonBrowser'] } } }, demoMessage)
   app.get('/health', async () => ({ status: 'ok' }))
   return { app, port, host }
 }
