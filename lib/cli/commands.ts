@@ -23,6 +23,13 @@ export class NotFoundError extends Error {}
 
 const print = (io: CliIO, line: string): void => { io.stdout.write(`${line}\n`) }
 
+/** Columns padded to their widest cell. */
+function printTable (io: CliIO, header: string[], rows: string[][]): void {
+  const table = [header, ...rows]
+  const widths = header.map((_, i) => Math.max(...table.map(r => (r[i] as string).length)))
+  for (const row of table) print(io, row.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd())
+}
+
 function defaultUsername (email: string): string | null {
   const local = email.trim().split('@', 1)[0] as string
   return usernameProblem(local) === null ? local : null
@@ -101,10 +108,8 @@ export const commands: Record<string, Command> = {
         }))))
         return
       }
-      const header = ['EMAIL', 'NAME', 'ROLE', 'PROVIDER', 'VERIFIED', 'DISABLED', 'CREATED']
-      const rows = [header, ...users.map(u => [u.email, u.name, u.role, u.provider, u.emailVerified ? 'yes' : 'no', u.disabledAt === null ? 'no' : 'yes', u.createdAt.toISOString()])]
-      const widths = header.map((_, i) => Math.max(...rows.map(r => (r[i] as string).length)))
-      for (const row of rows) print(io, row.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd())
+      printTable(io, ['EMAIL', 'NAME', 'ROLE', 'PROVIDER', 'VERIFIED', 'DISABLED', 'CREATED'],
+        users.map(u => [u.email, u.name, u.role, u.provider, u.emailVerified ? 'yes' : 'no', u.disabledAt === null ? 'no' : 'yes', u.createdAt.toISOString()]))
       print(io, `${users.length} user(s)`)
     }
   },
@@ -160,6 +165,53 @@ export const commands: Record<string, Command> = {
     async run ({ positionals: [email] }, cli, io) {
       const user = await cli.admin.setDisabled(await userByEmail(cli, email), false, cli.context)
       print(io, `Enabled ${user.email}.`)
+    }
+  },
+
+  'ban-user': {
+    usage: 'ban-user <email> [minutes]',
+    summary: 'Ban a user for a number of minutes (default BAN_DURATION; 0 ends their sessions without a ban). Their sessions end at once, on every server.',
+    flags: [],
+    async run ({ positionals: [email, minutes] }, cli, io) {
+      const user = await userByEmail(cli, email)
+      if (minutes !== undefined && !/^\d{1,7}$/.test(minutes)) throw new UsageError('minutes must be a whole number')
+      const ban = await cli.moderation.banUser(user.email, minutes === undefined ? undefined : Number(minutes) * 60_000, cli.context)
+      print(io, ban === null ? `Ended every session of ${user.email} (no ban recorded: the duration is 0).` : `Banned ${user.email} until ${ban.expiresAt.toISOString()}; every session ended.`)
+    }
+  },
+
+  unban: {
+    usage: 'unban <email|ip>',
+    summary: 'Lift the ban of a user (by email) or of an IP address (an IPv6 address lifts its /64).',
+    flags: [],
+    async run ({ positionals: [target] }, cli, io) {
+      if (target === undefined) throw new UsageError('an email or an IP address is required')
+      if (target.includes('@')) await userByEmail(cli, target)
+      const lifted = await cli.moderation.lift(target, cli.context)
+      if (!lifted) throw new NotFoundError(`${target} is not banned`)
+      print(io, `Lifted the ban of ${target}.`)
+    }
+  },
+
+  'list-bans': {
+    usage: 'list-bans [--json]',
+    summary: 'List live bans: users (by email) and IP addresses, with the reason and when each ends.',
+    flags: ['json'],
+    async run ({ flags }, cli, io) {
+      const bans = await cli.moderation.list()
+      const rows = await Promise.all(bans.map(async ban => ({
+        kind: ban.subject.kind,
+        subject: ban.subject.kind === 'user' ? (await cli.storage.users.findById(ban.subject.id))?.email ?? ban.subject.id : ban.subject.id,
+        reason: ban.reason,
+        createdAt: ban.createdAt.toISOString(),
+        expiresAt: ban.expiresAt.toISOString()
+      })))
+      if (flags.json === true) {
+        print(io, JSON.stringify(rows))
+        return
+      }
+      printTable(io, ['KIND', 'SUBJECT', 'REASON', 'UNTIL'], rows.map(r => [r.kind, r.subject, r.reason, r.expiresAt]))
+      print(io, `${rows.length} ban(s)`)
     }
   },
 

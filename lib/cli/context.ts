@@ -9,10 +9,16 @@ import { AuthEventEmitter } from '../events.ts'
 import { type AuthConfig, resolveOptions } from '../options.ts'
 import { boundedHasher } from '../passwords/bounded-hasher.ts'
 import { bcryptHasher } from '../passwords/hasher.ts'
+import { openBanStore } from '../adapters/open-ban-store.ts'
+import { moderationService, type ModerationService } from '../moderation/moderation-service.ts'
+import type { BanStore } from '../ports/ban-store.ts'
 import type { Storage } from '../ports/storage.ts'
 
 export interface CliContext {
   storage: Storage
+  /** Bans where the server keeps them: Redis with USE_REDIS, else the storage's database. */
+  moderation: ModerationService
+  bans: BanStore
   admin: AdminService
   passwordReset: PasswordResetService
   /** Where links point (`DOMAIN_CLIENT`, else `DOMAIN_SERVER`); null when neither is set. */
@@ -29,7 +35,7 @@ const PLACEHOLDERS = { jwtSecret: 'cli-placeholder-access-secret', jwtRefreshSec
  * The services the HTTP routes use, on the storage `DATABASE_URL` names (SQLite at
  * data/librechat-auth.db by default), with the password policy and bcrypt cost from the environment.
  */
-export async function cliContext (env: Env, options: { storage?: Storage, defaultDatabaseUrl?: string } = {}): Promise<CliContext> {
+export async function cliContext (env: Env, options: { storage?: Storage, defaultDatabaseUrl?: string, audit?: (line: string) => void } = {}): Promise<CliContext> {
   const fromEnv = optionsFromEnv(env)
   const { config } = resolveOptions({ ...fromEnv, ...PLACEHOLDERS, domainClient: fromEnv.domainClient ?? fromEnv.domainServer ?? PLACEHOLDERS.domainServer, production: false }, false)
   const linkBase = fromEnv.domainClient === undefined && fromEnv.domainServer === undefined ? null : config.domainClient
@@ -50,5 +56,18 @@ export async function cliContext (env: Env, options: { storage?: Storage, defaul
     storage, hasher, sessions, mail: null, events, now,
     policy: { mode: 'unsafe', acceptLinks: true, expiryMs: config.resetPasswordExpiry, domainClient: config.domainClient, minPasswordLength: config.minPasswordLength, subjectOf: String }
   })
-  return { storage, admin, passwordReset, linkBase, config, context: { ...noContext, userAgent: 'librechat-auth-cli' } }
+  // Ban and unban leave an audit line on stderr, as the server's event log would hold them.
+  events.onAny((event, payload) => {
+    if (event === 'ban.created' || event === 'ban.lifted') options.audit?.(JSON.stringify({ event, ...payload }))
+  })
+  const bans = (await openBanStore(fromEnv.banStore, storage, 'REDIS_URI')).store
+  const moderation = moderationService({
+    store: bans,
+    config: { ...config.moderation, banCacheTtl: 0 },
+    events,
+    now,
+    findUserByEmail: email => storage.users.findByEmail(email),
+    endSessions: (userId, context) => admin.endSessions(userId, 'ban', context)
+  })
+  return { storage, moderation, bans, admin, passwordReset, linkBase, config, context: { ...noContext, userAgent: 'librechat-auth-cli' } }
 }

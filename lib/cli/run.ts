@@ -11,6 +11,7 @@ function help (): string {
   for (const command of Object.values(commands)) lines.push(`  ${command.usage}`, `      ${command.summary}`)
   lines.push('', 'Storage: DATABASE_URL (sqlite:path/to/file.db or postgres://...), default sqlite:data/librechat-auth.db.',
     'Password policy and bcrypt cost: MIN_PASSWORD_LENGTH, BCRYPT_ROUNDS, as for the server.',
+    'Bans: in the storage database, or in Redis with USE_REDIS=true and REDIS_URI (and REDIS_KEY_PREFIX), as for the server.',
     'Exit codes: 0 done, 1 usage or failure, 2 not found or duplicate, 3 password policy.')
   return lines.join('\n')
 }
@@ -40,7 +41,7 @@ export async function runCli (argv: readonly string[], io: CliIO, options: { sto
     if (parsed.flags.help === true) {
       io.stdout.write(`Usage: librechat-auth ${command.usage}\n\n${command.summary}\n`)
     } else {
-      cli = await cliContext(io.env, options)
+      cli = await cliContext(io.env, { ...options, audit: line => { io.stderr.write(`${line}\n`) } })
       await command.run(parsed, cli, io, from)
     }
   } catch (error) {
@@ -50,7 +51,10 @@ export async function runCli (argv: readonly string[], io: CliIO, options: { sto
   }
   from.close()
   // A storage handed in is the caller's to close.
-  if (cli !== undefined && options.storage === undefined) await cli.storage.close()
+  if (cli !== undefined) {
+    await cli.bans.close()
+    if (options.storage === undefined) await cli.storage.close()
+  }
   return code
 }
 
