@@ -1,12 +1,12 @@
 // Runs tap. Full coverage of lib/ and plugins/ is enforced when the service-backed suites run
-// (REQUIRE_SERVICES=1, as in CI, or DATABASE_URL set); a local run without PostgreSQL skips those
-// suites, and then the branches only they reach cannot be covered.
+// (REQUIRE_SERVICES=1, as in CI, or both DATABASE_URL and REDIS_URI set); a local run without
+// PostgreSQL or Redis skips those suites, and then the branches only they reach cannot be covered.
 import { spawn } from 'node:child_process'
 
-const services = process.env.REQUIRE_SERVICES === '1' || (process.env.DATABASE_URL ?? '') !== ''
+const services = process.env.REQUIRE_SERVICES === '1' || ((process.env.DATABASE_URL ?? '') !== '' && (process.env.REDIS_URI ?? '') !== '')
 const args = process.argv.slice(2)
 if (!services) {
-  process.stdout.write('# service-backed suites skipped (no DATABASE_URL): coverage is reported, not enforced\n')
+  process.stdout.write('# service-backed suites skipped (DATABASE_URL or REDIS_URI unset): coverage is reported, not enforced\n')
   args.push('--allow-incomplete-coverage')
 }
 const child = spawn(process.execPath, [new URL('../node_modules/tap/dist/esm/run.mjs', import.meta.url).pathname, ...args], { stdio: 'inherit' })

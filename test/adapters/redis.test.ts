@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
@@ -66,6 +68,13 @@ function suite (url: string): void {
 
   const test: TestFn = (name, fn) => t.test(name, async () => { await fn() })
   banStoreConformance(test, () => fresh())
+
+  t.test('the suite runs on the ioredis version the package pins (the one users get)', async t => {
+    const pinned = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> }).dependencies.ioredis
+    const loaded = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('ioredis/package.json'), 'utf8')) as { version: string }).version
+    t.match(pinned, /^\d+\.\d+\.\d+$/, 'an exact version, not a range')
+    t.equal(loaded, pinned)
+  })
 
   t.test('after the conformance run, every key carries a TTL', async t => {
     const { scanned, forever } = await keysWithoutTtl(runPrefix)
