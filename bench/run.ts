@@ -50,11 +50,33 @@ async function start (script: string, extraEnv: Record<string, string> = {}): Pr
 
 /** The plugin's own variables given to the runner reach the benchmark servers (e.g. PASSWORD_HASH_CONCURRENCY). */
 function passThrough (): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^(PASSWORD_HASH_|SESSION_)/.test(e[0]) && e[1] !== undefined))
+  return { ...UNLIMITED, ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^(PASSWORD_HASH_|SESSION_)/.test(e[0]) && e[1] !== undefined)) }
+}
+
+/**
+ * One benchmark client is one IP: limits so high they never refuse, so that (a)–(f) measure the cost of
+ * counting, not of refusing. (g) sets its own.
+ */
+const UNLIMITED: Record<string, string> = {
+  LOGIN_MAX: '100000000',
+  REFRESH_MAX: '100000000',
+  REGISTER_MAX: '100000000',
+  LIMIT_MESSAGE_IP: 'true',
+  MESSAGE_IP_MAX: '100000000',
+  LIMIT_MESSAGE_USER: 'true',
+  MESSAGE_USER_MAX: '100000000',
+  LIMIT_CONCURRENT_MESSAGES: 'true',
+  CONCURRENT_MESSAGE_MAX: '10000'
+}
+
+/** Redis for the moderation rows, when the runner is given REDIS_URI; a fresh key prefix per run. */
+function redisEnv (): Record<string, string> | null {
+  const uri = process.env.REDIS_URI
+  return uri === undefined || uri === '' ? null : { USE_REDIS: 'true', REDIS_URI: uri, REDIS_KEY_PREFIX: `lcauth-bench-${process.pid}:` }
 }
 
 /** Which scenarios to run: BENCH_ONLY=a,b runs only those. */
-const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c,e').split(','))
+const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c,e,f,g').split(','))
 
 /** The storages refresh is measured on: memory, SQLite in a temp file, and PostgreSQL when DATABASE_URL names one. */
 function storages (): Array<{ name: string, env: Record<string, string> }> {
@@ -72,6 +94,14 @@ function storages (): Array<{ name: string, env: Record<string, string> }> {
 async function load (options: autocannon.Options): Promise<number> {
   const result = await autocannon({ duration: SECONDS, ...options })
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${options.url}: ${result.non2xx} non-2xx, ${result.errors} errors`)
+  return result.requests.average
+}
+
+/** Requests per second of a load whose every answer must have `status` (a refusal benchmark). */
+async function loadExpecting (status: number, options: autocannon.Options): Promise<number> {
+  const result = await autocannon({ duration: SECONDS, ...options })
+  const answered = result[`${Math.floor(status / 100)}xx` as '4xx'] ?? 0
+  if (result.errors > 0 || answered < result.requests.total * 0.99) throw new Error(`${options.url}: expected ${status}, got ${JSON.stringify(result.statusCodeStats)}`)
   return result.requests.average
 }
 
@@ -103,6 +133,7 @@ async function paired (measureBaseline: () => Promise<number>, measureTarget: ()
 }
 
 async function main (): Promise<void> {
+  process.once('unhandledRejection', error => { process.stderr.write(`${String(error)}\n`); process.exit(1) })
   const bare = await start('bare')
   const bcryptOnly = await start('bcrypt-only')
   const plugin = await start('plugin')
@@ -160,12 +191,45 @@ async function main (): Promise<void> {
       }
     }
 
+    const moderationRows: string[][] = []
+    const backends = [{ name: 'memory', env: {} }, ...(redisEnv() === null ? [] : [{ name: 'Redis', env: redisEnv() as Record<string, string> }])]
+    for (const backend of only.has('f') ? backends : []) {
+      process.stderr.write(`(f) moderated route vs the same route without moderation, bans and counters in ${backend.name}\n`)
+      const server = await start('plugin', backend.env)
+      try {
+        await json(`${server.url}/api/auth/register`, user)
+        const { token: own } = await (await json(`${server.url}/api/auth/login`, { email: user.email, password: user.password })).json() as { token: string }
+        const headers = { authorization: `Bearer ${own}` }
+        const get = (path: string) => () => load({ url: `${server.url}${path}`, connections: 10, headers })
+        await get('/api/protected')(); await get('/api/moderated')()
+        const f = await paired(get('/api/protected'), get('/api/moderated'))
+        moderationRows.push([`(f) moderation hooks (ban check, IP and user message limits, in-flight count), ${backend.name}, vs the same route without them`, `${median(f.baseline).toFixed(0)} req/s`, `${median(f.target).toFixed(0)} req/s`, median(f.ratios).toFixed(2), backend.name === 'memory' ? '≥ 0.85' : '≥ 0.70'])
+        process.stderr.write(`  per-round ratios ${f.ratios.map(r => r.toFixed(2)).join(', ')}\n`)
+      } finally {
+        await server.stop()
+      }
+    }
+    for (const backend of only.has('g') ? backends : []) {
+      process.stderr.write(`(g) a hammered login route: refusals per second, counters in ${backend.name}, vs bare Fastify\n`)
+      // Banning off, so every answer is a limiter refusal (429) that is counted and scored.
+      const server = await start('plugin', { ...backend.env, LOGIN_MAX: '5', BAN_VIOLATIONS: 'false' })
+      try {
+        const hammer = (): Promise<number> => loadExpecting(429, { url: `${server.url}/api/auth/login`, method: 'POST', connections: 10, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: user.email, password: 'wrong password here' }) })
+        for (let i = 0; i < 6; i++) await json(`${server.url}/api/auth/login`, { email: user.email, password: 'wrong password here' })
+        const g = await paired(() => load({ url: `${bare.url}/api/protected`, connections: 10 }), hammer)
+        moderationRows.push([`(g) hammered login, every answer a 429 (counted and scored), ${backend.name}, vs bare Fastify GET`, `${median(g.baseline).toFixed(0)} req/s`, `${median(g.target).toFixed(0)} req/s`, median(g.ratios).toFixed(2), '—'])
+      } finally {
+        await server.stop()
+      }
+    }
+
     const rows = [
       ['(a) protected route (`lcauth.authenticate`) vs bare Fastify', `${median(a.baseline).toFixed(0)} req/s`, `${median(a.target).toFixed(0)} req/s`, median(a.ratios).toFixed(2), '≥ 0.85'],
       [`(b) login vs one bcrypt comparison (cost ${BCRYPT_ROUNDS})`, `${median(b.baseline).toFixed(1)} req/s`, `${median(b.target).toFixed(1)} req/s`, median(b.ratios).toFixed(2), '≥ 0.90'],
       ...refreshRows,
       ['(d) event-loop delay p99 during (b)', '—', `${median(delays).toFixed(1)} ms`, '—', '< 20 ms'],
-      ...loginRows
+      ...loginRows,
+      ...moderationRows
     ].filter(row => !row.some(cell => cell.includes('NaN')))
     const table = [
       `Benchmarks: ${ROUNDS} interleaved rounds of ${SECONDS} s per side, medians; Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,

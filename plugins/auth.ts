@@ -15,7 +15,7 @@ import { purgeSchedule } from '../lib/sessions/purge.ts'
 import { type Clock, systemClock } from '../lib/clock.ts'
 import { noContext } from '../lib/context.ts'
 import { openBanStore } from '../lib/adapters/open-ban-store.ts'
-import { proxyTrust } from '../lib/moderation/client-address.ts'
+import { addressKey, proxyTrust } from '../lib/moderation/client-address.ts'
 import { loginThrottle } from '../lib/moderation/login-throttle.ts'
 import { moderationService } from '../lib/moderation/moderation-service.ts'
 import { resilientBanStore } from '../lib/moderation/resilient-store.ts'
@@ -56,9 +56,15 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
   if (bans.store.kind === 'memory' && config.production) warnings.push('bans and limits are kept in memory: they reset on restart and are not shared between instances')
   for (const warning of warnings) fastify.log.warn({ event: 'lcauth.config_warning' }, warning)
   const trust = proxyTrust(config.trustProxy)
+  // Worked out once per request, on first use, with the key limits and bans count it under.
+  fastify.decorateRequest('lcauthClient', null)
   fastify.decorateRequest('lcauthIp', {
     getter (this: FastifyRequest): string {
-      return trust.clientOf(this.raw.socket?.remoteAddress, this.headers['x-forwarded-for'])
+      if (this.lcauthClient === null) {
+        const ip = trust.clientOf(this.raw.socket?.remoteAddress, this.headers['x-forwarded-for'])
+        this.lcauthClient = { ip, key: addressKey(ip) }
+      }
+      return this.lcauthClient.ip
     }
   })
   const hasher = boundedHasher(options.hasher ?? bcryptHasher({ rounds: config.bcryptRounds }), {
@@ -213,8 +219,9 @@ async function openModerationStore (fastify: FastifyInstance, options: AuthOptio
       events.emit('moderation.store_recovered', { ...context, at: now(), store: opened.store.kind })
     }
   })
-  // Errors are reported through onDown; starting on the fallback is better than not starting.
-  await store.init?.().catch(() => {})
+  // Checked when the app gets ready, once the host listens to events: a failure is reported through
+  // onDown, and starting on the fallback is better than not starting.
+  fastify.addHook('onReady', async () => { await store.init?.().catch(() => {}) })
   return { store, owned: opened.owned }
 }
 

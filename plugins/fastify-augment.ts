@@ -14,6 +14,8 @@ declare module 'fastify' {
      * proxies listed in `trustProxy` vouch for. Limits, bans, sessions and events use it.
      */
     readonly lcauthIp: string
+    /** The plugin's memo of the client's address and its limiter key; read `lcauthIp` instead. */
+    lcauthClient: { ip: string, key: string } | null
   }
   interface FastifyContextConfig {
     /** The plugin's per-route settings on host routes. */

@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import { configError } from '../lib/errors.ts'
-import type { RouteModeration } from '../lib/moderation/limits.ts'
+import type { LimiterName, RouteModeration } from '../lib/moderation/limits.ts'
 import { isBrowser } from '../lib/moderation/user-agent.ts'
-import { contextOf } from './http/context.ts'
+import { clientKeyOf, contextOf } from './http/context.ts'
 import type { Guards, Limiter, ModerationDeps } from './http/moderation-guard.ts'
 import type { AuthHook, AuthUser } from './types.ts'
 
 const FEATURES: readonly RouteModeration[] = ['message', 'concurrent', 'nonBrowser']
+const NO_WAITS: ReadonlyArray<number | null> = []
 
 /**
  * Host routes opt into LibreChat's message moderation through `config: { lcauth: { moderation: [...] } }`.
@@ -16,7 +17,7 @@ const FEATURES: readonly RouteModeration[] = ['message', 'concurrent', 'nonBrows
 export function hostModeration (fastify: FastifyInstance, deps: ModerationDeps & { guards: Guards, authenticate: AuthHook }): void {
   const { guards, config, moderation, store, now } = deps
   const messageLimiters: Array<['messageIp' | 'messageUser', Limiter]> = []
-  if (config.limitMessageIp) messageLimiters.push(['messageIp', guards.limiter('messageIp', request => moderation.keyOf(request.lcauthIp))])
+  if (config.limitMessageIp) messageLimiters.push(['messageIp', guards.limiter('messageIp', clientKeyOf)])
   if (config.limitMessageUser) messageLimiters.push(['messageUser', guards.limiter('messageUser', request => (request.authUser as AuthUser).id)])
 
   fastify.addHook('onRoute', (route: RouteOptions) => {
@@ -31,37 +32,42 @@ export function hostModeration (fastify: FastifyInstance, deps: ModerationDeps &
 
     const moderate = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
       if (request.authUser === null) await deps.authenticate(request, reply)
-      const offender = { ip: request.lcauthIp, userId: (request.authUser as AuthUser).id }
-      await guards.refuseBanned(request, reply, offender)
+      const offender = { ip: request.lcauthIp, key: clientKeyOf(request), userId: (request.authUser as AuthUser).id }
+      const banned = guards.refuseBanned(request, reply, offender)
+      if (banned !== undefined) await banned
       // Only a score, never a refusal by itself (a header is no proof of anything).
       if (nonBrowser && !isBrowser(request.headers['user-agent'])) {
         await moderation.logViolation(offender, 'non_browser', config.scores.non_browser, contextOf(request))
       }
-      if (message) {
-        for (const [name, count] of messageLimiters) {
-          const waitMs = await count(request)
-          if (waitMs !== null) await guards.overLimit(request, reply, offender, name, waitMs)
+      // Every counter of the request at once: with Redis, one pipelined round trip.
+      const slotKey = `concurrent:${offender.userId}`
+      const [waits, inFlight] = await Promise.all([
+        message ? Promise.all(messageLimiters.map(([, count]) => count(request))) : NO_WAITS,
+        concurrent ? store.acquire(slotKey, config.concurrentTtl, now()) : 0
+      ])
+      const release = concurrent ? releaser(slotKey) : null
+      try {
+        for (const [i, waitMs] of waits.entries()) {
+          if (waitMs !== null) await guards.overLimit(request, reply, offender, (messageLimiters[i] as [LimiterName, Limiter])[0], waitMs)
         }
+        if (inFlight > config.concurrentMessageMax) await guards.overLimit(request, reply, offender, 'concurrent', 1000)
+      } catch (refusal) {
+        release?.()
+        throw refusal
       }
-      if (concurrent) await holdSlot(request, reply, offender)
+      // Held until the response is done or the client goes away; a dry run holds it too.
+      if (release !== null) reply.raw.once('close', release)
     }
 
-    /** Takes an in-flight slot of the user until the response is done or the client goes away. */
-    const holdSlot = async (request: FastifyRequest, reply: FastifyReply, offender: { ip: string, userId: string }): Promise<void> => {
-      const key = `concurrent:${offender.userId}`
-      const count = await store.acquire(key, config.concurrentTtl, now())
+    /** Gives an in-flight slot back, once. */
+    const releaser = (key: string): (() => void) => {
       let held = true
-      const release = (): void => {
+      return () => {
         if (!held) return
         held = false
         // The store falls back to memory rather than fail; a lost release runs out with the TTL anyway.
         store.release(key, now()).catch(() => {})
       }
-      if (count > config.concurrentMessageMax) {
-        if (!config.dryRun) release()
-        await guards.overLimit(request, reply, offender, 'concurrent', 1000)
-      }
-      reply.raw.once('close', release)
     }
 
     const own = route.preHandler

@@ -1,4 +1,5 @@
-// The plugin with a protected host route; storage from DATABASE_URL (memory without it).
+// The plugin with protected host routes; storage from DATABASE_URL (memory without it), bans from
+// USE_REDIS/REDIS_URI (memory without them), limits from the moderation variables the runner sets.
 import Fastify from 'fastify'
 import authPlugin, { optionsFromEnv } from '../../index.ts'
 import { protectedHandler, ROUNDS, serve } from './common.ts'
@@ -13,4 +14,6 @@ await app.register(authPlugin, {
   production: false
 })
 app.get('/api/protected', { preHandler: app.lcauth.authenticate }, protectedHandler)
+// The same route with LibreChat's message moderation: ban check, per-IP and per-user limiters, in-flight count.
+app.get('/api/moderated', { preHandler: app.lcauth.authenticate, config: { lcauth: { moderation: ['message', 'concurrent'] } } }, protectedHandler)
 await serve(app)

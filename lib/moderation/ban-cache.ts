@@ -10,6 +10,8 @@ const MAX_ENTRIES = 10_000
  */
 export function banCache (store: BanStore, ttlMs: number): {
   find(subject: BanSubject, now: Date): Promise<Ban | null>
+  /** The cached answer without any I/O: a ban, null (not banned), or undefined when the cache cannot say. */
+  peek(subject: BanSubject, now: Date): Ban | null | undefined
   forget(subject: BanSubject): void
   stop(): void
 } {
@@ -29,6 +31,10 @@ export function banCache (store: BanStore, ttlMs: number): {
         entries.set(key, { ban, until: ban === null ? until : Math.min(until, ban.expiresAt.getTime()) })
       }
       return ban
+    },
+    peek (subject, now) {
+      const cached = entries.get(keyOf(subject))
+      return cached !== undefined && cached.until > now.getTime() ? cached.ban : undefined
     },
     forget,
     stop () {

@@ -104,13 +104,15 @@ function limits (value: unknown): Record<LimiterName, LimitSetting> {
   const given = entries(value, 'moderation.limits')
   for (const key of Object.keys(given)) if (!Object.hasOwn(LIMITERS, key)) throw configError(`moderation.limits.${key}`, 'is not a known limiter')
   const setting = (name: LimiterName): LimitSetting | undefined => {
-    const v = given[name]
+    const v = Object.hasOwn(given, name) ? given[name] : undefined
     if (v === undefined) return undefined
     const limit = entries(v, `moderation.limits.${name}`)
-    return {
-      max: integer(limit.max, `moderation.limits.${name}.max`, NaN, 1, 1_000_000),
-      windowMs: integer(limit.windowMs, `moderation.limits.${name}.windowMs`, NaN, 1000, 30 * DAY)
+    const required = (field: 'max' | 'windowMs', min: number, max: number): number => {
+      const value = Object.hasOwn(limit, field) ? limit[field] : undefined
+      if (value === undefined) throw configError(`moderation.limits.${name}.${field}`, 'is required')
+      return integer(value, `moderation.limits.${name}.${field}`, 0, min, max)
     }
+    return { max: required('max', 1, 1_000_000_000), windowMs: required('windowMs', 1000, 30 * DAY) }
   }
   const out = {} as Record<LimiterName, LimitSetting>
   for (const name of Object.keys(LIMITERS) as LimiterName[]) {
@@ -131,6 +133,8 @@ function scores (value: unknown): Record<ViolationType, number> {
   const given = entries(value, 'moderation.scores')
   for (const key of Object.keys(given)) if (!Object.hasOwn(SCORES, key)) throw configError(`moderation.scores.${key}`, 'is not a known violation type')
   const out = {} as Record<ViolationType, number>
-  for (const type of Object.keys(SCORES) as ViolationType[]) out[type] = integer(given[type], `moderation.scores.${type}`, SCORES[type].score, 0, 1_000_000)
+  for (const type of Object.keys(SCORES) as ViolationType[]) {
+    out[type] = integer(Object.hasOwn(given, type) ? given[type] : undefined, `moderation.scores.${type}`, SCORES[type].score, 0, 1_000_000)
+  }
   return out
 }

@@ -15,18 +15,19 @@ const HOUR = 3_600_000
 const KNOWN_CLIENT_MS = 30 * 24 * HOUR
 
 /**
- * Failed logins per target account (checklist LOG-03/LOG-04). A client (/64) that failed `max` times on
+ * Login attempts per target account (checklist LOG-03/LOG-04). A client (/64) that made `max` attempts on
  * one account in the window is refused with 429 for that account only; every other client of the same
  * account, the real owner included, keeps going. Once the account as a whole has `max` failures, each
- * attempt waits a little (growing, at most MAX_ACCOUNT_DELAY), and past ACCOUNT_HOURLY_CEILING failures
- * in an hour only clients that logged into this account before get through. None of this is scored,
+ * attempt waits a little (growing, at most MAX_ACCOUNT_DELAY), and past ACCOUNT_HOURLY_CEILING attempts
+ * in an hour only clients that logged into this account before get through, so no more than that many
+ * passwords are ever tried on it per hour. None of this is scored,
  * bans anyone or ends a session. Accounts are keyed by a keyed hash of the canonical email, whether or
  * not the account exists, so throttling reveals nothing; the store never sees an email.
  */
 export interface LoginThrottle {
   /** Before the password is checked: 429 for a client over its budget on this account; otherwise maybe a short wait. */
   before(email: string, context: RequestContext): Promise<void>
-  /** After a failed attempt (unknown account, wrong password). */
+  /** After a failed attempt (unknown account, wrong password): feeds the account-wide delay. */
   failed(email: string, context: RequestContext): Promise<void>
   /** After a successful login: this client is known to the account from now on. */
   succeeded(email: string, context: RequestContext): Promise<void>
@@ -58,13 +59,15 @@ export function loginThrottle (deps: {
     async before (email, context) {
       const key = keys(email, context)
       const at = now()
-      const [pair, account, hour] = await Promise.all([store.peek(key.pair, at), store.peek(key.account, at), store.peek(key.hour, at)])
+      // The per-client budget and the hourly ceiling count attempts as they arrive, in one atomic step
+      // each, so a burst of simultaneous attempts cannot all read "under the limit" before any failed.
+      const [pair, hour, account] = await Promise.all([store.hit(key.pair, limit.windowMs, at), store.hit(key.hour, HOUR, at), store.peek(key.account, at)])
       const subject = subjectOf(email)
-      if (pair.count >= limit.max) {
+      if (pair.count > limit.max) {
         throttled(context, subject, 'client', 0)
         if (!dryRun) throw retryLater('FST_LCAUTH_RATE_LIMITED', pair.resetAt.getTime() - at.getTime())
       }
-      if (hour.count >= ACCOUNT_HOURLY_CEILING && (await store.peek(key.known, at)).count === 0) {
+      if (hour.count > ACCOUNT_HOURLY_CEILING && (await store.peek(key.known, at)).count === 0) {
         throttled(context, subject, 'account', 0)
         if (!dryRun) throw retryLater('FST_LCAUTH_RATE_LIMITED', hour.resetAt.getTime() - at.getTime())
       }
@@ -76,9 +79,7 @@ export function loginThrottle (deps: {
       }
     },
     async failed (email, context) {
-      const key = keys(email, context)
-      const at = now()
-      await Promise.all([store.hit(key.pair, limit.windowMs, at), store.hit(key.account, limit.windowMs, at), store.hit(key.hour, HOUR, at)])
+      await store.hit(keys(email, context).account, limit.windowMs, now())
     },
     async succeeded (email, context) {
       await store.hit(keys(email, context).known, KNOWN_CLIENT_MS, now())

@@ -14,12 +14,17 @@ import type { ModerationConfig } from './config.ts'
 export interface Offender {
   /** The client's address (the service keys it by /64 for IPv6). */
   ip: string
+  /** `addressKey(ip)`, when the caller already has it. */
+  key?: string
   userId: string | null
 }
 
 export interface ModerationService {
-  /** The live ban of the client's address or of the user, or null. Always null when banning is off or in dry run. */
-  banOf(offender: Offender): Promise<Ban | null>
+  /**
+   * The live ban of the client's address or of the user, or null. Always null when banning is off or
+   * in dry run. Answered without a promise when the local cache knows both (the hot path).
+   */
+  banOf(offender: Offender): Ban | null | Promise<Ban | null>
   /** The user's live ban alone (login asks only after the password checked out). */
   userBan(userId: string): Promise<Ban | null>
   /**
@@ -45,6 +50,9 @@ export interface ModerationService {
   stop(): void
 }
 
+/** The longest ban an operator can set: a year, as for BAN_DURATION. */
+const MAX_BAN_MS = 365 * 86_400_000
+
 export function moderationService (deps: {
   store: BanStore
   config: ModerationConfig
@@ -57,8 +65,14 @@ export function moderationService (deps: {
   const cache = banCache(store, config.banCacheTtl)
   const enforcing = config.banViolations && !config.dryRun
 
+  /** Of two bans, the one that ends later: what the client must wait for. */
+  const longer = (a: Ban | null, b: Ban | null): Ban | null => {
+    if (a === null || b === null) return a ?? b
+    return b.expiresAt > a.expiresAt ? b : a
+  }
+
   const subjectsOf = (offender: Offender): BanSubject[] => {
-    const subjects: BanSubject[] = [{ kind: 'ip', id: addressKey(offender.ip) }]
+    const subjects: BanSubject[] = [{ kind: 'ip', id: offender.key ?? addressKey(offender.ip) }]
     if (offender.userId !== null) subjects.push({ kind: 'user', id: offender.userId })
     return subjects
   }
@@ -80,13 +94,15 @@ export function moderationService (deps: {
   }
 
   return {
-    async banOf (offender) {
+    banOf (offender) {
       if (!enforcing) return null
       const at = now()
-      const bans = await Promise.all(subjectsOf(offender).map(subject => cache.find(subject, at)))
-      const found = bans.filter(b => b !== null)
-      // The longest wins: it is what the client must wait for.
-      return found.sort((a, b) => b.expiresAt.getTime() - a.expiresAt.getTime())[0] ?? null
+      const ip: BanSubject = { kind: 'ip', id: offender.key ?? addressKey(offender.ip) }
+      const user: BanSubject | null = offender.userId === null ? null : { kind: 'user', id: offender.userId }
+      const ipBan = cache.peek(ip, at)
+      const userBan = user === null ? null : cache.peek(user, at)
+      if (ipBan !== undefined && userBan !== undefined) return longer(ipBan, userBan)
+      return Promise.all([ipBan ?? cache.find(ip, at), userBan ?? (user === null ? null : cache.find(user, at))]).then(([a, b]) => longer(a, b))
     },
 
     async userBan (userId) {
@@ -103,6 +119,9 @@ export function moderationService (deps: {
     },
 
     async banUser (email, durationMs, context) {
+      if (durationMs !== undefined && (!Number.isInteger(durationMs) || durationMs < 0 || durationMs > MAX_BAN_MS)) {
+        throw new errors.FST_LCAUTH_VALIDATION('The ban duration must be a whole number of milliseconds from 0 to 365 days.')
+      }
       const canonical = canonicalEmail(email)
       const user = canonical === null ? null : await deps.findUserByEmail(canonical)
       if (user === null) throw new errors.FST_LCAUTH_NOT_FOUND()
@@ -121,7 +140,9 @@ export function moderationService (deps: {
       } else {
         throw new errors.FST_LCAUTH_VALIDATION('Give an email address or an IP address.')
       }
-      const lifted = await store.lift(subject)
+      // Only a ban still in force counts as lifted; an ended one is merely cleared away.
+      const live = await store.find(subject, now())
+      const lifted = await store.lift(subject) && live !== null
       cache.forget(subject)
       if (lifted) events.emit('ban.lifted', { ...context, at: now(), subject, by: 'operator' })
       return lifted

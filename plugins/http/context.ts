@@ -12,3 +12,10 @@ export function contextOf (request: FastifyRequest): RequestContext {
     requestId: request.id
   }
 }
+
+/** The key a request's client is counted under by limits and bans (IPv6 by its /64). */
+export function clientKeyOf (request: FastifyRequest): string {
+  // Reading lcauthIp fills the memo the key lives in.
+  void request.lcauthIp
+  return (request.lcauthClient as { key: string }).key
+}

@@ -6,8 +6,8 @@ import type { AuthEventEmitter } from '../../lib/events.ts'
 import type { ModerationConfig } from '../../lib/moderation/config.ts'
 import { LIMITERS, type LimiterName } from '../../lib/moderation/limits.ts'
 import type { ModerationService, Offender } from '../../lib/moderation/moderation-service.ts'
-import type { BanStore } from '../../lib/ports/ban-store.ts'
-import { contextOf } from './context.ts'
+import type { Ban, BanStore } from '../../lib/ports/ban-store.ts'
+import { clientKeyOf, contextOf } from './context.ts'
 import { rateLimitStore } from './rate-limit-store.ts'
 
 export type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>
@@ -34,8 +34,8 @@ export interface Guards {
   guard(limiter: LimiterName | null): Hook
   /** The raw limiters, for host routes. */
   limiter(name: LimiterName, keyOf: (request: FastifyRequest) => string): Limiter
-  /** Refuses the request when the offender is banned (nothing counted). */
-  refuseBanned(request: FastifyRequest, reply: FastifyReply, offender: Offender): Promise<void>
+  /** Refuses the request when the offender is banned (nothing counted). Returns a promise only when the answer is not cached. */
+  refuseBanned(request: FastifyRequest, reply: FastifyReply, offender: Offender): Promise<void> | undefined
   /** Emits, scores and (unless in dry run) refuses a request a limiter turned down. */
   overLimit(request: FastifyRequest, reply: FastifyReply, offender: Offender, limiter: LimiterName | 'concurrent', waitMs: number): Promise<void>
 }
@@ -48,8 +48,7 @@ export async function moderationGuards (scope: FastifyInstance, deps: Moderation
   const { moderation, config, events, now } = deps
   await scope.register(rateLimit, { global: false, store: rateLimitStore(deps.store, now) })
 
-  const offenderOf = (request: FastifyRequest): Offender => ({ ip: request.lcauthIp, userId: deps.userOf(request) })
-  const clientKey = (request: FastifyRequest): string => moderation.keyOf(request.lcauthIp)
+  const offenderOf = (request: FastifyRequest): Offender => ({ ip: request.lcauthIp, key: clientKeyOf(request), userId: deps.userOf(request) })
 
   const limiter = (name: LimiterName, keyOf: (request: FastifyRequest) => string): Limiter => {
     const { max, windowMs } = config.limits[name]
@@ -60,9 +59,13 @@ export async function moderationGuards (scope: FastifyInstance, deps: Moderation
     }
   }
 
-  const refuseBanned = async (request: FastifyRequest, reply: FastifyReply, offender: Offender): Promise<void> => {
-    const ban = await moderation.banOf(offender)
-    if (ban === null) return
+  const refuseBanned = (request: FastifyRequest, reply: FastifyReply, offender: Offender): Promise<void> | undefined => {
+    const found = moderation.banOf(offender)
+    if (found === null) return undefined
+    if (found instanceof Promise) return found.then(ban => { if (ban !== null) refuse(request, reply, ban) })
+    refuse(request, reply, found)
+  }
+  const refuse = (request: FastifyRequest, reply: FastifyReply, ban: Ban): never => {
     events.emit('moderation.refused', { ...contextOf(request), at: now(), subject: ban.subject, expiresAt: ban.expiresAt })
     const error = retryLater('FST_LCAUTH_BANNED', ban.expiresAt.getTime() - now().getTime())
     // Host routes answer through the host's error handler, which knows nothing of retryAfterSeconds.
@@ -82,10 +85,11 @@ export async function moderationGuards (scope: FastifyInstance, deps: Moderation
   }
 
   const guard = (name: LimiterName | null): Hook => {
-    const count = name === null ? null : limiter(name, clientKey)
+    const count = name === null ? null : limiter(name, clientKeyOf)
     return async (request, reply) => {
       const offender = offenderOf(request)
-      await refuseBanned(request, reply, offender)
+      const banned = refuseBanned(request, reply, offender)
+      if (banned !== undefined) await banned
       const waitMs = count === null ? null : await count(request)
       if (waitMs !== null) await overLimit(request, reply, offender, name as LimiterName, waitMs)
     }

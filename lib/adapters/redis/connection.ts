@@ -11,6 +11,9 @@ const ignore = (): void => {}
 export function requestPathClient (url: string, commandTimeoutMs: number, connectTimeoutMs: number): Redis {
   const client = new Redis(url, {
     enableOfflineQueue: false,
+    // Commands issued in the same tick (the limiters of one request, and of concurrent requests) go
+    // out as one pipeline: one round trip for all of them.
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 1,
     commandTimeout: commandTimeoutMs,
     connectTimeout: connectTimeoutMs,
