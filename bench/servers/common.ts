@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 
 /**
  * Every benchmark server: listens on PORT, prints `listening` when ready, and answers
- * GET /__bench/loop-delay with the event-loop delay p99 (ms) measured since the last reset.
+ * GET /__bench/loop-delay with the event-loop delay p99 (ms) measured since the last reset, and
+ * GET /__bench/cpu with the CPU time it has used.
  */
 export async function serve (app: FastifyInstance): Promise<void> {
   const delay = monitorEventLoopDelay({ resolution: 1 })
@@ -13,6 +14,11 @@ export async function serve (app: FastifyInstance): Promise<void> {
     const max = delay.max / 1e6
     if ((request.query as Record<string, string>).reset === 'true') delay.reset()
     return { p99, max }
+  })
+  // CPU time this process has used, µs: the runner divides a load's share by its requests.
+  app.get('/__bench/cpu', async () => {
+    const { user, system } = process.cpuUsage()
+    return { us: user + system }
   })
   await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })
   process.stdout.write('listening\n')

@@ -14,6 +14,8 @@ await app.register(authPlugin, {
   production: false
 })
 app.get('/api/protected', { preHandler: app.lcauth.authenticate }, protectedHandler)
-// The same route with LibreChat's message moderation: ban check, per-IP and per-user limiters, in-flight count.
-app.get('/api/moderated', { preHandler: app.lcauth.authenticate, config: { lcauth: { moderation: ['message', 'concurrent'] } } }, protectedHandler)
+// The same route with LibreChat's message moderation: the ban check and the per-IP and per-user
+// message limiters; then with the in-flight count as well.
+app.get('/api/moderated', { preHandler: app.lcauth.authenticate, config: { lcauth: { moderation: ['message'] } } }, protectedHandler)
+app.get('/api/moderated-concurrent', { preHandler: app.lcauth.authenticate, config: { lcauth: { moderation: ['message', 'concurrent'] } } }, protectedHandler)
 await serve(app)

@@ -61,6 +61,8 @@ export async function cliContext (env: Env, options: { storage?: Storage, defaul
     if (event === 'ban.created' || event === 'ban.lifted') options.audit?.(JSON.stringify({ event, ...payload }))
   })
   const bans = (await openBanStore(fromEnv.banStore, storage, 'REDIS_URI')).store
+  // A Redis store refuses commands until it is connected: wait for it (bounded), or fail here, clearly.
+  await bans.init?.()
   const moderation = moderationService({
     store: bans,
     config: { ...config.moderation, banCacheTtl: 0 },

@@ -140,10 +140,10 @@ export function resilientBanStore (primary: BanStore, hooks: ResilienceHooks): B
         return lastCount(key, now) + await fallback.addViolation(subject, type, score, ttlMs, now)
       })
     },
-    async hit (key, windowMs, now): Promise<WindowCount> {
-      const shared = await either(() => primary.hit(key, windowMs, now), async () => null)
+    async hit (key, windowMs, now, amount = 1): Promise<WindowCount> {
+      const shared = await either(() => primary.hit(key, windowMs, now, amount), async () => null)
       if (shared === null) {
-        const local = await fallback.hit(key, windowMs, now)
+        const local = await fallback.hit(key, windowMs, now, amount)
         localUntil(local.resetAt.getTime())
         return { count: lastCount(key, now) + local.count, resetAt: local.resetAt }
       }

@@ -42,11 +42,12 @@ export interface BanStore {
    */
   addViolation(subject: BanSubject, type: string, score: number, ttlMs: number, now: Date): Promise<number>
   /**
-   * Fixed-window limiter counter, atomic: adds one hit to `key` and returns the window's count and end.
-   * A window opens at the first hit after the previous one ended and lasts `windowMs`. Of N concurrent
-   * hits on one key, each sees a different count.
+   * Fixed-window limiter counter, atomic: adds `amount` hits (default 1) to `key` and returns the
+   * window's count and end. A window opens at the first hit after the previous one ended and lasts
+   * `windowMs`. Of N concurrent hits on one key, each sees a different count, so a caller that adds
+   * `amount` owns the counts `count - amount + 1` to `count`.
    */
-  hit(key: string, windowMs: number, now: Date): Promise<WindowCount>
+  hit(key: string, windowMs: number, now: Date, amount?: number): Promise<WindowCount>
   /** The live window of `key` at `now`, unchanged; `{ count: 0, resetAt: now }` when there is none. */
   peek(key: string, now: Date): Promise<WindowCount>
   /**

@@ -198,6 +198,16 @@ export function banStoreConformance (test: TestFn, make: () => Promise<BanStore>
     for (const result of results) assert.deepEqual(result.resetAt, at(MINUTE))
   })
 
+  run('hit adds `amount` at once; concurrent callers own disjoint ranges of counts', async store => {
+    const key = unique('lease')
+    assert.deepEqual(await store.hit(key, MINUTE, at(0), 5), { count: 5, resetAt: at(MINUTE) })
+    assert.deepEqual(await store.hit(key, MINUTE, at(SECOND)), { count: 6, resetAt: at(MINUTE) })
+    const ranges = await parallel(10, () => store.hit(key, MINUTE, at(2 * SECOND), 4))
+    const owned = ranges.flatMap(r => [r.count - 3, r.count - 2, r.count - 1, r.count])
+    assert.deepEqual(owned.sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i + 7), 'every count from 7 to 46 owned exactly once')
+    assert.deepEqual(await store.hit(key, MINUTE, at(MINUTE), 3), { count: 3, resetAt: at(2 * MINUTE) }, 'a new window starts at amount')
+  })
+
   run('peek reads the live window without counting; an ended or unknown window reads 0', async store => {
     const key = unique('peek')
     assert.deepEqual(await store.peek(key, at(0)), { count: 0, resetAt: at(0) })

@@ -53,9 +53,9 @@ export function memoryBanStore (): BanStore {
       scores.set(key, { count, expiresAt: now.getTime() + ttlMs })
       return count
     },
-    async hit (key, windowMs, now): Promise<WindowCount> {
+    async hit (key, windowMs, now, amount = 1): Promise<WindowCount> {
       const window = live(windows, key, now) ?? { count: 0, expiresAt: now.getTime() + windowMs }
-      window.count += 1
+      window.count += amount
       windows.set(key, window)
       return { count: window.count, resetAt: new Date(window.expiresAt) }
     },

@@ -83,8 +83,8 @@ export function redisBanStore (options: RedisBanStoreOptions): BanStore {
     async addViolation (subject, type, score, ttlMs, now) {
       return Number(await client.lcauthAddViolation(keys.score(subject, type), score, ttlMs, now.getTime()))
     },
-    async hit (key, windowMs, now): Promise<WindowCount> {
-      const [count, resetAt] = await client.lcauthHit(keys.window(key), windowMs, now.getTime())
+    async hit (key, windowMs, now, amount = 1): Promise<WindowCount> {
+      const [count, resetAt] = await client.lcauthHit(keys.window(key), windowMs, now.getTime(), amount)
       return { count, resetAt: new Date(resetAt) }
     },
     async peek (key, now): Promise<WindowCount> {

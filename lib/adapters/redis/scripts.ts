@@ -17,7 +17,7 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 return total
 `
 
-/** A fixed window: `n` hits, `e` its end. A window that ended at or before `now` starts over. ARGV: windowMs, now. */
+/** A fixed window: `n` hits, `e` its end. A window that ended at or before `now` starts over. ARGV: windowMs, now, amount. */
 const HIT = `
 local v = redis.call('HMGET', KEYS[1], 'n', 'e')
 local window, now = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -26,7 +26,7 @@ if not e or e <= now then
   n = 0
   e = now + window
 end
-n = n + 1
+n = n + (tonumber(ARGV[3]) or 1)
 redis.call('HSET', KEYS[1], 'n', n, 'e', e)
 redis.call('PEXPIRE', KEYS[1], math.max(1, e - now))
 return { n, e }
@@ -93,7 +93,7 @@ return removed
 /** The scripts as methods of a client they were defined on (see `withScripts`). */
 export interface BanScripts {
   lcauthAddViolation: (key: string, score: number, ttlMs: number, now: number) => Promise<string>
-  lcauthHit: (key: string, windowMs: number, now: number) => Promise<[number, number]>
+  lcauthHit: (key: string, windowMs: number, now: number, amount: number) => Promise<[number, number]>
   lcauthAcquire: (key: string, ttlMs: number, now: number) => Promise<number>
   lcauthRelease: (key: string, now: number) => Promise<number>
   lcauthPut: (banKey: string, indexKey: string, json: string, px: number, member: string, expiresAt: number, channel: string) => Promise<number>

@@ -72,14 +72,14 @@ export function sqlBanStore (ctx: SqlContext): BanStore {
         .executeTakeFirstOrThrow()
       return row.total
     },
-    async hit (key, windowMs, now): Promise<WindowCount> {
+    async hit (key, windowMs, now, amount = 1): Promise<WindowCount> {
       // Both CASEs read the stored row as it was before this update, so they agree on "live".
       const row = await db.insertInto('lcauth_limiter_windows')
-        .values({ key, count: 1, reset_at: time(later(now, windowMs)) })
+        .values({ key, count: amount, reset_at: time(later(now, windowMs)) })
         .onConflict(oc => oc.column('key').doUpdateSet(eb => {
           const live = eb('lcauth_limiter_windows.reset_at', '>', time(now))
           return {
-            count: eb.case().when(live).then(eb('lcauth_limiter_windows.count', '+', 1)).else(1).end(),
+            count: eb.case().when(live).then(eb('lcauth_limiter_windows.count', '+', amount)).else(amount).end(),
             reset_at: eb.case().when(live).then(eb.ref('lcauth_limiter_windows.reset_at')).else(eb.ref('excluded.reset_at')).end()
           }
         }))
