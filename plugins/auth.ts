@@ -146,8 +146,8 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
     store: bans.store,
     events,
     now,
+    // The guards run before authentication (onRequest), so they read the bearer themselves.
     userOf: request => {
-      if (request.authUser !== null) return request.authUser.id
       const token = bearerToken(request)
       const verified = token === null ? null : verifyAccess(token)
       return verified === null || verified.expired || mirror.isRevoked(verified.claims.sid) ? null : verified.claims.sub
@@ -212,7 +212,7 @@ async function openModerationStore (fastify: FastifyInstance, options: AuthOptio
     retryMs: 1000,
     onDown: error => {
       fastify.log.warn({ err: error, event: 'lcauth.moderation_store_unavailable' }, 'the moderation store failed: limits and bans run from this instance\'s memory until it is back')
-      events.emit('moderation.store_unavailable', { ...context, at: now(), store: opened.store.kind, error: error instanceof Error ? error.message : String(error) })
+      events.emit('moderation.store_unavailable', { ...context, at: now(), store: opened.store.kind, error: String(error) })
     },
     onUp: () => {
       fastify.log.info({ event: 'lcauth.moderation_store_recovered' }, 'the moderation store is back')

@@ -59,15 +59,10 @@ export function hostModeration (fastify: FastifyInstance, deps: ModerationDeps &
       if (release !== null) reply.raw.once('close', release)
     }
 
-    /** Gives an in-flight slot back, once. */
-    const releaser = (key: string): (() => void) => {
-      let held = true
-      return () => {
-        if (!held) return
-        held = false
-        // The store falls back to memory rather than fail; a lost release runs out with the TTL anyway.
-        store.release(key, now()).catch(() => {})
-      }
+    /** Gives an in-flight slot back (called once: on a refusal, or on the response's close). */
+    const releaser = (key: string): (() => void) => () => {
+      // The store falls back to memory rather than fail; a lost release runs out with the TTL anyway.
+      store.release(key, now()).catch(() => {})
     }
 
     const own = route.preHandler

@@ -61,8 +61,15 @@ export async function cliContext (env: Env, options: { storage?: Storage, defaul
     if (event === 'ban.created' || event === 'ban.lifted') options.audit?.(JSON.stringify({ event, ...payload }))
   })
   const bans = (await openBanStore(fromEnv.banStore, storage, 'REDIS_URI')).store
-  // A Redis store refuses commands until it is connected: wait for it (bounded), or fail here, clearly.
-  await bans.init?.()
+  // A Redis store refuses commands until it is connected: wait for it (bounded), or fail here, clearly,
+  // leaving nothing open behind.
+  try {
+    await bans.init?.()
+  } catch (error) {
+    await bans.close()
+    if (options.storage === undefined) await storage.close()
+    throw error
+  }
   const moderation = moderationService({
     store: bans,
     config: { ...config.moderation, banCacheTtl: 0 },

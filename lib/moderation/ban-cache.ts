@@ -1,4 +1,5 @@
 import type { Ban, BanStore, BanSubject } from '../ports/ban-store.ts'
+import { setBounded } from './bounded-map.ts'
 
 const MAX_ENTRIES = 10_000
 
@@ -26,9 +27,8 @@ export function banCache (store: BanStore, ttlMs: number): {
       if (cached !== undefined && cached.until > now.getTime()) return cached.ban
       const ban = await store.find(subject, now)
       if (ttlMs > 0) {
-        if (entries.size >= MAX_ENTRIES) entries.clear()
         const until = now.getTime() + ttlMs
-        entries.set(key, { ban, until: ban === null ? until : Math.min(until, ban.expiresAt.getTime()) })
+        setBounded(entries, key, { ban, until: ban === null ? until : Math.min(until, ban.expiresAt.getTime()) }, MAX_ENTRIES)
       }
       return ban
     },

@@ -61,7 +61,9 @@ function plain (address: string | undefined): string {
   if (family === 0) return 'unknown'
   const groups = groupsOf(address)
   if (groups.slice(0, 5).every(g => g === '0') && groups[5] === 'ffff') {
-    const [hi = 0, lo = 0] = [parseInt(groups[6] ?? '0', 16), parseInt(groups[7] ?? '0', 16)]
+    // Eight groups, always: the last two are the IPv4 address.
+    const hi = parseInt(groups[6] as string, 16)
+    const lo = parseInt(groups[7] as string, 16)
     return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`
   }
   return groups.join(':')

@@ -2,6 +2,7 @@ import { memoryBanStore } from '../adapters/memory/ban-store.ts'
 import type { Clock } from '../clock.ts'
 import { errors } from '../errors.ts'
 import type { Ban, BanStore, BanSubject, WindowCount } from '../ports/ban-store.ts'
+import { setBounded } from './bounded-map.ts'
 
 export interface ResilienceHooks {
   now: Clock
@@ -64,10 +65,7 @@ export function resilientBanStore (primary: BanStore, hooks: ResilienceHooks): B
       failed(error)
     }
   }
-  const remember = <V>(map: Map<string, V>, key: string, value: V): void => {
-    if (map.size >= MAX_REMEMBERED) map.clear()
-    map.set(key, value)
-  }
+  const remember = <V>(map: Map<string, V>, key: string, value: V): void => { setBounded(map, key, value, MAX_REMEMBERED) }
   const lastCount = (key: string, now: Date): number => {
     const last = lastCounts.get(key)
     return last !== undefined && last.until > now.getTime() ? last.count : 0

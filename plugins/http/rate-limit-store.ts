@@ -1,5 +1,6 @@
 import type { FastifyRateLimitOptions, FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { Clock } from '../../lib/clock.ts'
+import { setBounded } from '../../lib/moderation/bounded-map.ts'
 import type { BanStore, WindowCount } from '../../lib/ports/ban-store.ts'
 
 type Callback = (error: Error | null, result?: { current: number, ttl: number }) => void
@@ -30,13 +31,10 @@ export function rateLimitStore (store: BanStore, now: Clock): FastifyRateLimitSt
       window => {
         const first = window.count - amount + 1
         const resetAt = window.resetAt.getTime()
-        if (amount > 1) {
-          if (leases.size >= MAX_LEASED_KEYS) leases.clear()
-          leases.set(key, { next: first + 1, last: window.count, resetAt })
-        }
+        if (amount > 1) setBounded(leases, key, { next: first + 1, last: window.count, resetAt }, MAX_LEASED_KEYS)
         callback(null, { current: first, ttl: Math.max(0, resetAt - at) })
       },
-      (error: unknown) => { callback(error instanceof Error ? error : new Error(String(error))) }
+      (error: Error) => { callback(error) }
     )
   }
 

@@ -120,3 +120,29 @@ t.test('the CLI bans and unbans a running server\'s user: sessions end within a 
   await sleep(1100)
   t.equal((await login(app)).statusCode, 200)
 })
+
+t.test('list-bans names a user that no longer exists by id', async t => {
+  const { storage } = await sqlite(t)
+  await cli(['create-user', 'gone@example.com'], { stdin: `${PASSWORD}\n`, storage })
+  const user = await storage.users.findByEmail('gone@example.com')
+  t.equal((await cli(['ban-user', 'gone@example.com', '10'], { storage })).code, 0)
+  t.equal((await cli(['delete-user', 'gone@example.com', '--yes'], { storage })).code, 0)
+  t.match(JSON.parse((await cli(['list-bans', '--json'], { storage })).stdout), [{ kind: 'user', subject: user?.id }])
+})
+
+const redisUri = process.env.REDIS_URI
+t.test('with USE_REDIS the commands use the server\'s Redis; an unreachable one is a clear failure', { skip: redisUri === undefined || redisUri === '' ? 'REDIS_URI is not set' : false }, async t => {
+  const { storage } = await sqlite(t)
+  const env = { USE_REDIS: 'true', REDIS_URI: redisUri as string, REDIS_KEY_PREFIX: `lcauth-cli-${process.pid}-${Date.now()}:` }
+  await cli(['create-user', 'bob@example.com'], { stdin: `${PASSWORD}\n`, storage })
+  t.equal((await cli(['ban-user', 'bob@example.com', '5'], { storage, env })).code, 0)
+  t.match(JSON.parse((await cli(['list-bans', '--json'], { storage, env })).stdout), [{ subject: 'bob@example.com' }])
+  t.same(JSON.parse((await cli(['list-bans', '--json'], { storage })).stdout), [], 'not in the SQL store')
+  t.equal((await cli(['unban', 'bob@example.com'], { storage, env })).code, 0)
+  const down = await cli(['list-bans'], { storage, env: { ...env, REDIS_URI: 'redis://127.0.0.1:1' } })
+  t.equal(down.code, 1)
+  t.notMatch(down.stderr, /\n\s+at /, 'one line, no stack trace')
+  const { file } = await sqlite(t)
+  const opened = await cli(['list-bans'], { env: { ...env, DATABASE_URL: `sqlite:${file}`, REDIS_URI: 'redis://127.0.0.1:1' } })
+  t.equal(opened.code, 1, 'a database the CLI opened itself is closed too')
+})
