@@ -15,7 +15,7 @@ const HOUR = 3_600_000
 const KNOWN_CLIENT_MS = 30 * 24 * HOUR
 
 /**
- * Login attempts per target account (checklist LOG-03/LOG-04). A client (/64) that made `max` attempts on
+ * Login attempts per target account (checklist LOG-03/LOG-04). A client (/64) that failed `max` times on
  * one account in the window is refused with 429 for that account only; every other client of the same
  * account, the real owner included, keeps going. Once the account as a whole has `max` failures, each
  * attempt waits a little (growing, at most MAX_ACCOUNT_DELAY), and past ACCOUNT_HOURLY_CEILING attempts
@@ -27,7 +27,7 @@ const KNOWN_CLIENT_MS = 30 * 24 * HOUR
 export interface LoginThrottle {
   /** Before the password is checked: 429 for a client over its budget on this account; otherwise maybe a short wait. */
   before(email: string, context: RequestContext): Promise<void>
-  /** After a failed attempt (unknown account, wrong password): feeds the account-wide delay. */
+  /** After a failed attempt (unknown account, wrong password): counts against the client and the account. */
   failed(email: string, context: RequestContext): Promise<void>
   /** After a successful login: this client is known to the account from now on. */
   succeeded(email: string, context: RequestContext): Promise<void>
@@ -59,11 +59,12 @@ export function loginThrottle (deps: {
     async before (email, context) {
       const key = keys(email, context)
       const at = now()
-      // The per-client budget and the hourly ceiling count attempts as they arrive, in one atomic step
-      // each, so a burst of simultaneous attempts cannot all read "under the limit" before any failed.
-      const [pair, hour, account] = await Promise.all([store.hit(key.pair, limit.windowMs, at), store.hit(key.hour, HOUR, at), store.peek(key.account, at)])
+      // The hourly ceiling counts attempts as they arrive, in one atomic step, so a burst of
+      // simultaneous attempts from many addresses cannot all read "under the ceiling" before any failed.
+      // A client's own failures need no such care: its address is limited per request (LOGIN_MAX) anyway.
+      const [hour, pair, account] = await Promise.all([store.hit(key.hour, HOUR, at), store.peek(key.pair, at), store.peek(key.account, at)])
       const subject = subjectOf(email)
-      if (pair.count > limit.max) {
+      if (pair.count >= limit.max) {
         throttled(context, subject, 'client', 0)
         if (!dryRun) throw retryLater('FST_LCAUTH_RATE_LIMITED', pair.resetAt.getTime() - at.getTime())
       }
@@ -79,7 +80,9 @@ export function loginThrottle (deps: {
       }
     },
     async failed (email, context) {
-      await store.hit(keys(email, context).account, limit.windowMs, now())
+      const key = keys(email, context)
+      const at = now()
+      await Promise.all([store.hit(key.pair, limit.windowMs, at), store.hit(key.account, limit.windowMs, at)])
     },
     async succeeded (email, context) {
       await store.hit(keys(email, context).known, KNOWN_CLIENT_MS, now())

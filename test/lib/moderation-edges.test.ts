@@ -64,8 +64,9 @@ t.test('the login throttle keys a context without an address under one shared "u
   const throttle = loginThrottle({ store, limit: { max: 1, windowMs: 60_000 }, dryRun: false, events: new AuthEventEmitter(() => {}), now: () => new Date(), subjectOf: email => `h(${email})`, wait: async () => {} })
   const context = { ip: null, userAgent: null, requestId: null }
   await throttle.before('a@example.com', context)
+  await throttle.failed('a@example.com', context)
   await t.rejects(throttle.before('a@example.com', context), { code: 'FST_LCAUTH_RATE_LIMITED' })
-  t.equal((await store.peek('login-pair:h(a@example.com):unknown', new Date())).count, 2)
+  t.equal((await store.peek('login-pair:h(a@example.com):unknown', new Date())).count, 1)
 })
 
 t.test('resilientBanStore: a lift counts when only the fallback held the ban', async t => {

@@ -292,3 +292,12 @@ t.test('loginThrottle: dryRun refuses and delays nothing but reports', async t =
   t.ok(events.some(e => e.scope === 'account' && e.delayMs > 0), 'delay reports')
   t.ok(events.some(e => e.scope === 'account' && e.delayMs === 0), 'ceiling reports')
 })
+
+t.test('the per-client budget counts failures only: an owner logging in often from one address is never throttled', async t => {
+  const { app, events } = await build(t, { moderation: accountThrottle({ max: 3, windowMs: 15 * MINUTE }) })
+  await registerAlice(app)
+  for (let i = 0; i < 10; i++) t.equal((await login(app, '192.0.2.1', alice.password)).statusCode, 200, `login ${i + 1}`)
+  t.same(events.take('security.login_throttled'), [])
+  for (let i = 0; i < 3; i++) t.equal((await login(app, '192.0.2.1')).statusCode, 401)
+  t.equal((await login(app, '192.0.2.1', alice.password)).statusCode, 429, 'three failures spend the budget, even for the right password')
+})
