@@ -151,9 +151,7 @@ function integer (env: Env, name: EnvVariable): number | undefined {
  */
 export function optionsFromEnv (env: Env): AuthOptions {
   const options: AuthOptions = {}
-  const set = <K extends keyof AuthOptions>(key: K, value: AuthOptions[K] | undefined): void => {
-    if (value !== undefined) options[key] = value
-  }
+  const set = setterOf(options)
   set('jwtSecret', read(env, 'JWT_SECRET'))
   set('jwtRefreshSecret', read(env, 'JWT_REFRESH_SECRET'))
   set('domainServer', read(env, 'DOMAIN_SERVER'))
@@ -197,12 +195,17 @@ export function optionsFromEnv (env: Env): AuthOptions {
   return options
 }
 
+/** Sets a field of `target` only when the value is defined: unset variables leave the defaults alone. */
+function setterOf<T extends object> (target: T): <K extends keyof T>(key: K, value: T[K] | undefined) => void {
+  return (key, value) => {
+    if (value !== undefined) target[key] = value
+  }
+}
+
 /** LibreChat's moderation variables; undefined when none is set. */
 function moderationFromEnv (env: Env): ModerationOptions | undefined {
   const out: ModerationOptions = {}
-  const put = <K extends keyof ModerationOptions>(key: K, value: ModerationOptions[K] | undefined): void => {
-    if (value !== undefined) out[key] = value
-  }
+  const put = setterOf(out)
   put('banViolations', bool(env, 'BAN_VIOLATIONS'))
   // LibreChat's soft ban is any BAN_DURATION ≤ 0, negative values included.
   put('banDuration', read(env, 'BAN_DURATION')?.startsWith('-') === true ? 0 : duration(env, 'BAN_DURATION', MS))

@@ -232,7 +232,7 @@ export function resolveOptions (options: AuthOptions, defaultProduction: boolean
   if (!sessionCookieSecure) warnings.push('sessionCookieSecure is false: the refresh cookie is sent over plain http')
 
   const trustProxy = field(options, 'trustProxy') as TrustProxy | undefined
-  if (proxyTrust(trustProxy).forgeable) risky('trustProxy', 'is a hop count or true: any client can choose its address through X-Forwarded-For (give the proxies\' addresses or CIDR ranges)')
+  if (proxyTrust(trustProxy).forgeable) risky('trustProxy', 'is a hop count or true: every client can choose its own address through X-Forwarded-For (give the proxies\' addresses or CIDR ranges)')
   const moderation = resolveModeration(field(options, 'moderation'))
 
   const prefixes = options.routePrefixes ?? {}
