@@ -1,3 +1,4 @@
+import { memoryBanStore } from '../../lib/adapters/memory/ban-store.ts'
 import Fastify from 'fastify'
 import t from 'tap'
 import authPlugin, { memoryStorage, type Storage } from '../../index.ts'
@@ -57,6 +58,16 @@ t.test('an unreachable mail server is a startup warning that does not delay read
 t.test('memory storage is named in a startup warning, also when passed in', async t => {
   const { logs } = await withLogs(t, memoryStorage())
   t.ok(logs.some(l => l.includes('storage is in memory')))
+})
+
+t.test('MOD-05: bans kept in memory are a production warning (they reset on restart); a shared store is not', async t => {
+  const production = { production: true, bcryptRounds: 10, jwtSecret: 'p'.repeat(40), jwtRefreshSecret: 'q'.repeat(40) }
+  const inMemory = await withLogs(t, memoryStorage(), production)
+  t.ok(inMemory.logs.some(l => l.includes('bans and limits are kept in memory')))
+  const development = await withLogs(t, memoryStorage())
+  t.notOk(development.logs.some(l => l.includes('bans and limits are kept in memory')), 'not outside production')
+  const shared = await withLogs(t, memoryStorage(), { ...production, banStore: { ...memoryBanStore(), kind: 'redis' } })
+  t.notOk(shared.logs.some(l => l.includes('bans and limits are kept in memory')))
 })
 
 t.test('GET /api/user refuses a valid token of an account that was disabled or deleted', async t => {
