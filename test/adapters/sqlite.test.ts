@@ -15,7 +15,8 @@ import type { BanStore } from '../../lib/ports/ban-store.ts'
 import type { Storage } from '../../lib/ports/storage.ts'
 import { banStoreConformance } from '../conformance/ban-store.ts'
 import { storageConformance } from '../conformance/storage.ts'
-import { at, HOUR, MINUTE, newIdentity, newSession, newUser, parallel, unique, type TestFn } from '../conformance/types.ts'
+import { at, MINUTE, newIdentity, newSession, newUser, parallel, unique, type TestFn } from '../conformance/types.ts'
+import { twoStoresShareState } from '../helpers/ban-store.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'lcauth-sqlite-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -215,28 +216,7 @@ t.test('ban store: two storages on one file share bans and counts; concurrent ca
   t.teardown(async () => { await a.close(); await b.close() })
   await a.init()
   await b.init()
-  const [bansA, bansB] = [bansOf(a), bansOf(b)]
-
-  const subject = { kind: 'user', id: unique('user') } as const
-  const ban = { subject, reason: 'operator', createdAt: at(0), expiresAt: at(HOUR) }
-  await bansA.put(ban)
-  t.same(await bansB.find(subject, at(MINUTE)), ban, 'a ban put through A is seen by B')
-  t.equal(await bansB.lift(subject), true)
-  t.equal(await bansA.find(subject, at(MINUTE)), null, 'and lifted through B is gone for A')
-
-  const key = unique('login')
-  t.same(await bansA.hit(key, MINUTE, at(0)), { count: 1, resetAt: at(MINUTE) })
-  t.same(await bansB.peek(key, at(1)), { count: 1, resetAt: at(MINUTE) }, 'a hit from A is seen by B')
-
-  const via = (i: number): BanStore => (i % 2 === 0 ? bansA : bansB)
-  const counts = await parallel(40, i => via(i).hit(key, MINUTE, at(1)).then(w => w.count))
-  t.same(counts.sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i + 2), 'hits')
-  const totals = await parallel(40, i => via(i).addViolation(subject, 'login', 2, MINUTE, at(1)))
-  t.same(totals.sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => (i + 1) * 2), 'violation scores')
-  const inFlight = await parallel(40, i => via(i).acquire(key, MINUTE, at(1)))
-  t.same(inFlight.sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i + 1), 'acquires')
-  await parallel(40, i => via(i).release(key, at(2)))
-  t.equal(await bansA.acquire(key, MINUTE, at(3)), 1, 'releases')
+  await twoStoresShareState(t, bansOf(a), bansOf(b))
 })
 
 t.test('ban store: migration 0002 applies to a database migrated only to 0001, keeping its data', async t => {

@@ -3,16 +3,12 @@ import type { AddressInfo } from 'node:net'
 import { setImmediate as tick } from 'node:timers/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
-import type { AuthOptions } from '../../index.ts'
 import type { RouteModeration } from '../../lib/moderation/limits.ts'
 import { alice, build, relaxedModeration } from '../helpers/app.ts'
 import { manualClock } from '../helpers/doubles.ts'
+import { errorOf, type Moderation } from '../helpers/moderation.ts'
 
-interface ErrorBody { statusCode: number, code: string, error: string, message: string }
-type Moderation = NonNullable<AuthOptions['moderation']>
 interface Person { name: string, email: string, password: string, confirm_password: string }
-
-const errorOf = (response: LightMyRequestResponse): ErrorBody => response.json<ErrorBody>()
 
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36'
 const CURL = 'curl/8.5.0'

@@ -1,17 +1,13 @@
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
-import { AuthEventEmitter, type AuthEvents, type AuthOptions, memoryBanStore, memoryMailer } from '../../index.ts'
+import { AuthEventEmitter, type AuthEvents, memoryBanStore, memoryMailer } from '../../index.ts'
 import type { RequestContext } from '../../lib/context.ts'
 import { ACCOUNT_HOURLY_CEILING, MAX_ACCOUNT_DELAY, loginThrottle } from '../../lib/moderation/login-throttle.ts'
 import { alice, build, relaxedModeration } from '../helpers/app.ts'
 import { countingHasher, manualClock } from '../helpers/doubles.ts'
+import { errorOf, MINUTE, type Moderation } from '../helpers/moderation.ts'
 
-interface ErrorBody { statusCode: number, code: string, error: string, message: string }
-type Moderation = NonNullable<AuthOptions['moderation']>
-
-const errorOf = (response: LightMyRequestResponse): ErrorBody => response.json<ErrorBody>()
-const MINUTE = 60_000
 const HOUR = 60 * MINUTE
 
 /** Per-IP limits out of the way; the per-account throttle as given (LibreChat's default: 10 per 15 minutes). */

@@ -1,8 +1,8 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
-import type { AuthOptions } from '../../index.ts'
 import { alice, build, refreshCookieOf, relaxedModeration } from '../helpers/app.ts'
 import { manualClock } from '../helpers/doubles.ts'
+import { A, aliceFrom, B, bearer, C, comparableHeaders, errorOf, loginFrom, type Moderation, MINUTE, protectedRoute, session } from '../helpers/moderation.ts'
 
 /**
  * MOD-05 (administration part), MOD-03, MOD-04, JWT-06: `fastify.lcauth.moderation` — banUser, lift,
@@ -10,47 +10,11 @@ import { manualClock } from '../helpers/doubles.ts'
  * own routes.
  */
 
-type Moderation = NonNullable<AuthOptions['moderation']>
-interface ErrorBody { statusCode: number, code: string, error: string, message: string }
-
-const MINUTE = 60_000
-const A = '203.0.113.9'
-const B = '198.51.100.7'
-const C = '192.0.2.44'
-const WRONG = 'not the password at all'
-
-const errorOf = (response: LightMyRequestResponse): ErrorBody => response.json<ErrorBody>()
-const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` })
 const moderation = (own: Moderation = {}): Moderation => ({ ...relaxedModeration, banDuration: 30 * MINUTE, ...own })
-
-function loginFrom (app: FastifyInstance, ip: string, email = alice.email, password = WRONG): Promise<LightMyRequestResponse> {
-  return app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: ip, payload: { email, password } })
-}
 
 /** GET /api/user: guarded by the ban check alone, so 403 when banned and 401 without a token otherwise. */
 function me (app: FastifyInstance, ip: string, token?: string): Promise<LightMyRequestResponse> {
   return app.inject({ method: 'GET', url: '/api/user', remoteAddress: ip, headers: token === undefined ? {} : bearer(token) })
-}
-
-function protectedRoute (app: FastifyInstance, token: string, ip = B): Promise<LightMyRequestResponse> {
-  return app.inject({ method: 'GET', url: '/api/protected', remoteAddress: ip, headers: bearer(token) })
-}
-
-function comparableHeaders (response: LightMyRequestResponse): Record<string, unknown> {
-  const { date: _date, ...rest } = response.headers
-  return rest
-}
-
-async function aliceFrom (app: FastifyInstance, ip: string): Promise<{ token: string, refresh: string, userId: string }> {
-  const registered = await app.inject({ method: 'POST', url: '/api/auth/register', remoteAddress: ip, payload: alice })
-  if (registered.statusCode !== 200) throw new Error(`register failed: ${registered.body}`)
-  return { ...await session(app, ip), userId: (await app.lcauth.storage.users.findByEmail(alice.email))?.id ?? '' }
-}
-
-async function session (app: FastifyInstance, ip: string): Promise<{ token: string, refresh: string }> {
-  const response = await loginFrom(app, ip, alice.email, alice.password)
-  if (response.statusCode !== 200) throw new Error(`login failed: ${response.body}`)
-  return { token: response.json<{ token: string }>().token, refresh: refreshCookieOf(response) as string }
 }
 
 /** The error code a promise rejects with, or null when it resolves. */

@@ -1,69 +1,17 @@
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
-import { memoryBanStore, type AuthOptions, type BanStore } from '../../index.ts'
-import { alice, build, refreshCookieOf, relaxedModeration } from '../helpers/app.ts'
+import { memoryBanStore, type BanStore } from '../../index.ts'
+import { alice, build, refreshCookieOf } from '../helpers/app.ts'
 import { countingHasher, manualClock } from '../helpers/doubles.ts'
+import {
+  A, aliceFrom, B, bearer, C, changePassword, comparableHeaders, deleteAccount, errorOf, type Limits, limits, loginFrom,
+  type Moderation, MINUTE, protectedRoute, SECOND, session, WRONG
+} from '../helpers/moderation.ts'
 
 /**
  * MOD-03, MOD-04, LOG-01, LOG-04, JWT-06, RT-07: violation scores turning into bans on the plugin's own
  * routes (default memory ban store), their expiry on the injected clock, soft bans, dry run, and the
  * rule that only a proven bearer, never a body, gets a user scored.
  */
-
-type Moderation = NonNullable<AuthOptions['moderation']>
-type Limits = NonNullable<Moderation['limits']>
-interface ErrorBody { statusCode: number, code: string, error: string, message: string }
-
-const SECOND = 1000
-const MINUTE = 60 * SECOND
-const A = '203.0.113.9'
-const B = '198.51.100.7'
-const C = '192.0.2.44'
-const WRONG = 'not the password at all'
-const NEW_PASSWORD = 'a brand new passphrase 42'
-
-const errorOf = (response: LightMyRequestResponse): ErrorBody => response.json<ErrorBody>()
-const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` })
-
-function limits (own: Limits): Limits {
-  return { ...relaxedModeration.limits, ...own }
-}
-
-function loginFrom (app: FastifyInstance, ip: string, email = alice.email, password = WRONG): Promise<LightMyRequestResponse> {
-  return app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: ip, payload: { email, password } })
-}
-
-function protectedRoute (app: FastifyInstance, token: string, ip = B): Promise<LightMyRequestResponse> {
-  return app.inject({ method: 'GET', url: '/api/protected', remoteAddress: ip, headers: bearer(token) })
-}
-
-function changePassword (app: FastifyInstance, ip: string, token: string): Promise<LightMyRequestResponse> {
-  return app.inject({ method: 'POST', url: '/api/auth/password', remoteAddress: ip, headers: bearer(token), payload: { currentPassword: WRONG, password: NEW_PASSWORD, confirm_password: NEW_PASSWORD } })
-}
-
-function deleteAccount (app: FastifyInstance, ip: string, token: string): Promise<LightMyRequestResponse> {
-  return app.inject({ method: 'DELETE', url: '/api/user/delete', remoteAddress: ip, headers: bearer(token), payload: { password: WRONG } })
-}
-
-/** Every header but `date`. */
-function comparableHeaders (response: LightMyRequestResponse): Record<string, unknown> {
-  const { date: _date, ...rest } = response.headers
-  return rest
-}
-
-/** Alice registered and logged in from `ip`. */
-async function aliceFrom (app: FastifyInstance, ip: string): Promise<{ token: string, refresh: string, userId: string }> {
-  const registered = await app.inject({ method: 'POST', url: '/api/auth/register', remoteAddress: ip, payload: alice })
-  if (registered.statusCode !== 200) throw new Error(`register failed: ${registered.body}`)
-  return { ...await session(app, ip), userId: (await app.lcauth.storage.users.findByEmail(alice.email))?.id ?? '' }
-}
-
-/** Another session of alice, from `ip`. */
-async function session (app: FastifyInstance, ip: string): Promise<{ token: string, refresh: string }> {
-  const response = await loginFrom(app, ip, alice.email, alice.password)
-  if (response.statusCode !== 200) throw new Error(`login failed: ${response.body}`)
-  return { token: response.json<{ token: string }>().token, refresh: refreshCookieOf(response) as string }
-}
 
 /** The memory ban store, its limiter hits counted per limiter. */
 function countedStore (): { store: BanStore, hits: Map<string, number> } {

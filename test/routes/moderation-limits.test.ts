@@ -1,41 +1,21 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
-import { memoryBanStore, type AuthOptions } from '../../index.ts'
+import { memoryBanStore } from '../../index.ts'
 import type { LimiterName } from '../../lib/moderation/limits.ts'
-import { alice, build, login, refreshCookieOf, register, relaxedModeration } from '../helpers/app.ts'
+import { alice, build, login, refreshCookieOf, register } from '../helpers/app.ts'
 import { countingHasher, manualClock } from '../helpers/doubles.ts'
+import { A, aliceFrom, B, C, changePassword, deleteAccount, errorOf, type Limits, limits, loginFrom, type Moderation, MINUTE, NEW_PASSWORD, SECOND, WRONG } from '../helpers/moderation.ts'
 
 /**
  * MOD-08, RT-08, MOD-01/02 (input side): the plugin's own routes with the default memory ban store.
  * Limits, windows and violation types; no bans here (banInterval is out of reach unless a test says).
  */
 
-type Moderation = NonNullable<AuthOptions['moderation']>
-type Limits = NonNullable<Moderation['limits']>
-interface ErrorBody { statusCode: number, code: string, error: string, message: string }
-
-const SECOND = 1000
-const MINUTE = 60 * SECOND
-/** The abuser, a bystander that sets things up, and a third client. */
-const A = '203.0.113.9'
-const B = '198.51.100.7'
-const C = '192.0.2.44'
 const NO_BANS = 1_000_000
-const WRONG = 'not the password at all'
-const NEW_PASSWORD = 'a brand new passphrase 42'
 
-const errorOf = (response: LightMyRequestResponse): ErrorBody => response.json<ErrorBody>()
 /** Answered by the route itself: no server error, and neither of the moderation refusals. */
 const answered = (response: LightMyRequestResponse): boolean =>
   response.statusCode < 500 && !['FST_LCAUTH_RATE_LIMITED', 'FST_LCAUTH_BANNED'].includes(response.statusCode >= 400 ? errorOf(response).code : '')
-const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` })
-
-/** The relaxed limits of the other suites for every limiter, with `own` on top and `without` left unset. */
-function limits (own: Limits, without: LimiterName[] = []): Limits {
-  const out: Limits = { ...relaxedModeration.limits, ...own }
-  for (const name of without) Reflect.deleteProperty(out, name)
-  return out
-}
 
 type Send = (app: FastifyInstance, ip: string, token: string) => Promise<LightMyRequestResponse>
 
@@ -43,7 +23,7 @@ type Send = (app: FastifyInstance, ip: string, token: string) => Promise<LightMy
 const ROUTES: Array<{ limiter: LimiterName, type: string, authenticated: boolean, send: Send }> = [
   {
     limiter: 'login', type: 'logins', authenticated: false,
-    send: (app, ip) => app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: ip, payload: { email: alice.email, password: WRONG } })
+    send: (app, ip) => loginFrom(app, ip)
   },
   {
     limiter: 'register', type: 'registrations', authenticated: false,
@@ -55,11 +35,11 @@ const ROUTES: Array<{ limiter: LimiterName, type: string, authenticated: boolean
   },
   {
     limiter: 'passwordChange', type: 'password_change', authenticated: true,
-    send: (app, ip, token) => app.inject({ method: 'POST', url: '/api/auth/password', remoteAddress: ip, headers: bearer(token), payload: { currentPassword: WRONG, password: NEW_PASSWORD, confirm_password: NEW_PASSWORD } })
+    send: changePassword
   },
   {
     limiter: 'accountDeletion', type: 'account_deletion', authenticated: true,
-    send: (app, ip, token) => app.inject({ method: 'DELETE', url: '/api/user/delete', remoteAddress: ip, headers: bearer(token), payload: { password: WRONG } })
+    send: deleteAccount
   },
   {
     limiter: 'resetPassword', type: 'reset_password_limit', authenticated: false,
@@ -78,16 +58,6 @@ const ROUTES: Array<{ limiter: LimiterName, type: string, authenticated: boolean
     send: (app, ip) => app.inject({ method: 'POST', url: '/api/user/verify/resend', remoteAddress: ip, payload: { email: alice.email } })
   }
 ]
-
-/** Alice registered and logged in from `ip`; her access token and user id. */
-async function aliceFrom (app: FastifyInstance, ip: string): Promise<{ token: string, refresh: string, userId: string }> {
-  const registered = await app.inject({ method: 'POST', url: '/api/auth/register', remoteAddress: ip, payload: alice })
-  if (registered.statusCode !== 200) throw new Error(`register failed: ${registered.body}`)
-  const response = await app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: ip, payload: { email: alice.email, password: alice.password } })
-  if (response.statusCode !== 200) throw new Error(`login failed: ${response.body}`)
-  const user = await app.lcauth.storage.users.findByEmail(alice.email)
-  return { token: response.json<{ token: string }>().token, refresh: refreshCookieOf(response) as string, userId: user?.id ?? '' }
-}
 
 t.test('MOD-08: every limited route answers 429 after its own max, scores its own violation type, and has its own budget', async t => {
   const clock = manualClock()
