@@ -6,25 +6,13 @@ import t from 'tap'
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrations } from '../../lib/adapters/sql/migrations.ts'
 import { postgresStorage } from '../../lib/adapters/sql/postgres.ts'
 import type { Database } from '../../lib/adapters/sql/schema.ts'
-import type { BanStore } from '../../lib/ports/ban-store.ts'
 import type { Storage } from '../../lib/ports/storage.ts'
-import { banStoreConformance } from '../conformance/ban-store.ts'
 import { storageConformance } from '../conformance/storage.ts'
 import { at, MINUTE, newSession, newUser, parallel, unique, type TestFn } from '../conformance/types.ts'
-import { twoStoresShareState } from '../helpers/ban-store.ts'
+import { bansOf, sqlBanStoreConformance, twoStoresShareState } from '../helpers/ban-store.ts'
+import { withService } from '../helpers/services.ts'
 
-const url = process.env.DATABASE_URL
-
-if (url === undefined || url === '') {
-  if (process.env.REQUIRE_SERVICES === '1') {
-    t.fail('DATABASE_URL is not set, and REQUIRE_SERVICES=1 forbids skipping the postgres suite')
-  } else {
-    t.comment('postgres suite skipped: DATABASE_URL is not set')
-    t.plan(0)
-  }
-} else {
-  suite(url)
-}
+withService(t, 'DATABASE_URL', 'postgres', suite)
 
 function suite (url: string): void {
   const admin = new pg.Pool({ connectionString: url, max: 2 })
@@ -49,21 +37,10 @@ function suite (url: string): void {
     return { ...storage, close }
   }
 
-  /** The storage's ban store; every SQL storage has one. */
-  function bansOf (storage: Storage): BanStore {
-    if (storage.banStore === undefined) throw new Error('the postgres storage offers no ban store')
-    return storage.banStore()
-  }
-
   const test: TestFn = (name, fn) => t.test(name, async () => { await fn() })
   storageConformance(test, fresh)
 
-  // Each case gets the ban store of a fresh storage; closing the store (a no-op) also closes that storage.
-  banStoreConformance((name, fn) => test(`ban store: ${name}`, fn), async () => {
-    const storage = await fresh()
-    const bans = bansOf(storage)
-    return { ...bans, close: async () => { await bans.close(); await storage.close() } }
-  })
+  sqlBanStoreConformance(test, fresh)
 
   t.test('postgres storage says what it is and uses timestamptz and boolean columns', async t => {
     const schema = newSchema()

@@ -7,23 +7,13 @@ import t from 'tap'
 import { redisBanStore, type RedisBanStoreOptions } from '../../lib/adapters/redis/index.ts'
 import type { Ban, BanStore, BanSubject } from '../../lib/ports/ban-store.ts'
 import { banStoreConformance } from '../conformance/ban-store.ts'
+import { withService } from '../helpers/services.ts'
 import { at, HOUR, MINUTE, parallel, unique, type TestFn } from '../conformance/types.ts'
-
-const url = process.env.REDIS_URI
-
-if (url === undefined || url === '') {
-  if (process.env.REQUIRE_SERVICES === '1') {
-    t.fail('REDIS_URI is not set, and REQUIRE_SERVICES=1 forbids skipping the redis suite')
-  } else {
-    t.comment('redis suite skipped: REDIS_URI is not set')
-    t.plan(0)
-  }
-} else {
-  suite(url)
-}
 
 /** Nothing listens there: connections are refused at once. */
 const NOWHERE = 'redis://127.0.0.1:1'
+
+withService(t, 'REDIS_URI', 'redis', suite)
 
 function suite (url: string): void {
   const admin = new Redis(url)

@@ -11,12 +11,10 @@ import t, { type Test } from 'tap'
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrateToLatest, migrations } from '../../lib/adapters/sql/migrations.ts'
 import type { Database } from '../../lib/adapters/sql/schema.ts'
 import { sqliteStorage } from '../../lib/adapters/sql/sqlite.ts'
-import type { BanStore } from '../../lib/ports/ban-store.ts'
 import type { Storage } from '../../lib/ports/storage.ts'
-import { banStoreConformance } from '../conformance/ban-store.ts'
 import { storageConformance } from '../conformance/storage.ts'
 import { at, MINUTE, newIdentity, newSession, newUser, parallel, unique, type TestFn } from '../conformance/types.ts'
-import { twoStoresShareState } from '../helpers/ban-store.ts'
+import { bansOf, sqlBanStoreConformance, twoStoresShareState } from '../helpers/ban-store.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'lcauth-sqlite-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -45,21 +43,10 @@ function raw (t: Test, filename: string): BetterSqlite3.Database {
 const tables = (database: BetterSqlite3.Database): string[] =>
   database.prepare("select name from sqlite_master where type = 'table' and name like 'lcauth%' order by name").pluck().all() as string[]
 
-/** The storage's ban store; every SQL storage has one. */
-function bansOf (storage: Storage): BanStore {
-  if (storage.banStore === undefined) throw new Error('the sqlite storage offers no ban store')
-  return storage.banStore()
-}
-
 const test: TestFn = (name, fn) => t.test(name, async () => { await fn() })
 storageConformance(test, fresh)
 
-// Each case gets the ban store of a fresh storage; closing the store (a no-op) also closes that storage.
-banStoreConformance((name, fn) => test(`ban store: ${name}`, fn), async () => {
-  const storage = await fresh()
-  const bans = bansOf(storage)
-  return { ...bans, close: async () => { await bans.close(); await storage.close() } }
-})
+sqlBanStoreConformance(test, fresh)
 
 t.test('sqlite storage says what it is and keeps its file in WAL mode with enforced foreign keys', async t => {
   const filename = tempFile()

@@ -1,6 +1,8 @@
 import type { Test } from 'tap'
 import type { BanStore } from '../../lib/ports/ban-store.ts'
-import { at, HOUR, MINUTE, parallel, unique } from '../conformance/types.ts'
+import type { Storage } from '../../lib/ports/storage.ts'
+import { banStoreConformance } from '../conformance/ban-store.ts'
+import { at, HOUR, MINUTE, parallel, unique, type TestFn } from '../conformance/types.ts'
 
 /**
  * Two ban stores over one database (two storages on one schema or file): a ban, a lift and a hit made
@@ -28,4 +30,22 @@ export async function twoStoresShareState (t: Test, bansA: BanStore, bansB: BanS
   t.same(inFlight.sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i + 1), 'acquires')
   await parallel(40, i => via(i).release(key, at(2)))
   t.equal(await bansA.acquire(key, MINUTE, at(3)), 1, 'releases')
+}
+
+/**
+ * The BanStore conformance suite on the ban store of a SQL storage: each case gets a fresh storage
+ * from `fresh`, and closing its ban store (a no-op for SQL) closes that storage too.
+ */
+export function sqlBanStoreConformance (test: TestFn, fresh: () => Promise<Storage>): void {
+  banStoreConformance((name, fn) => test(`ban store: ${name}`, fn), async () => {
+    const storage = await fresh()
+    const bans = bansOf(storage)
+    return { ...bans, close: async () => { await bans.close(); await storage.close() } }
+  })
+}
+
+/** A storage's ban store; every SQL storage has one. */
+export function bansOf (storage: Storage): BanStore {
+  if (storage.banStore === undefined) throw new Error(`the ${storage.kind} storage offers no ban store`)
+  return storage.banStore()
 }

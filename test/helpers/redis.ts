@@ -1,30 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 
-interface Tap {
-  fail(message: string): unknown
-  comment(message: string): unknown
-  plan(count: number): unknown
-}
-
-/**
- * The skip rule of the service-backed suites: with REDIS_URI set, runs `suite(url)`; without it the
- * file is skipped with a comment, unless REQUIRE_SERVICES=1, which makes the skip a failure.
- */
-export function withRedis (t: Tap, name: string, suite: (url: string) => void): void {
-  const url = process.env.REDIS_URI
-  if (url !== undefined && url !== '') {
-    suite(url)
-    return
-  }
-  if (process.env.REQUIRE_SERVICES === '1') {
-    t.fail(`REDIS_URI is not set, and REQUIRE_SERVICES=1 forbids skipping the ${name} suite`)
-  } else {
-    t.comment(`${name} suite skipped: REDIS_URI is not set`)
-    t.plan(0)
-  }
-}
-
 /** A fresh random key prefix for one test file, e.g. `lcauth-test:outage:1a2b3c4d5e6f:`. */
 export function randomPrefix (name: string): string {
   return `lcauth-test:${name}:${randomBytes(6).toString('hex')}:`

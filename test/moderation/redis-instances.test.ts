@@ -8,11 +8,12 @@ import type { AuthOptions } from '../../index.ts'
 import { memoryStorage } from '../../lib/adapters/memory/storage.ts'
 import type { Storage } from '../../lib/ports/storage.ts'
 import { alice, build, type EventLog, refreshCookieOf } from '../helpers/app.ts'
-import { banKey, deleteUnder, keysWithoutTtl, randomPrefix, withRedis } from '../helpers/redis.ts'
+import { banKey, deleteUnder, keysWithoutTtl, randomPrefix } from '../helpers/redis.ts'
+import { withService } from '../helpers/services.ts'
 
 type Moderation = NonNullable<AuthOptions['moderation']>
 
-withRedis(t, 'redis instances', suite)
+withService(t, 'REDIS_URI', 'redis instances', suite)
 
 function suite (url: string): void {
   const admin = new Redis(url)

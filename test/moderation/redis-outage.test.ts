@@ -7,7 +7,8 @@ import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import authPlugin, { type AuthOptions } from '../../index.ts'
 import { alice, baseOptions, EventLog } from '../helpers/app.ts'
-import { banKey, deleteUnder, keysWithoutTtl, randomPrefix, withRedis } from '../helpers/redis.ts'
+import { banKey, deleteUnder, keysWithoutTtl, randomPrefix } from '../helpers/redis.ts'
+import { withService } from '../helpers/services.ts'
 import { tcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts'
 
 type Moderation = NonNullable<AuthOptions['moderation']>
@@ -18,7 +19,7 @@ const MAX = 6
 
 const bob = { name: 'Bob', email: 'bob@example.test', password: 'another long password', confirm_password: 'another long password' }
 
-withRedis(t, 'redis outage', suite)
+withService(t, 'REDIS_URI', 'redis outage', suite)
 
 interface LogLine { level: number, msg: string, event?: string }
 

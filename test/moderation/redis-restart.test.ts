@@ -5,6 +5,7 @@ import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import { dataDir, startExample, type RunningExample } from '../helpers/example.ts'
 import { deleteUnder, keysUnder, randomPrefix } from '../helpers/redis.ts'
+import { withService } from '../helpers/services.ts'
 
 
 const BAN_DURATION = 60_000
@@ -70,17 +71,8 @@ async function stillBanned (t: Test, server: RunningExample, bannedAt: number): 
   t.equal(health.status, 200, 'routes without moderation are served')
 }
 
-const url = process.env.REDIS_URI
-
-if (url === undefined || url === '') {
-  if (process.env.REQUIRE_SERVICES === '1') {
-    t.fail('REDIS_URI is not set, and REQUIRE_SERVICES=1 forbids skipping the redis restart case')
-  } else {
-    t.comment('redis restart case skipped: REDIS_URI is not set (the SQLite case still runs)')
-  }
-} else {
-  redisCase(url)
-}
+// The SQLite case above runs either way.
+withService(t, 'REDIS_URI', 'redis restart', redisCase, { partOfFile: true })
 
 function redisCase (url: string): void {
   t.test('Redis store: an IP ban survives kill -9 and a restart, and its key lives the remaining time', async t => {
