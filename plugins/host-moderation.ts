@@ -1,12 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import { configError } from '../lib/errors.ts'
-import type { LimiterName, RouteModeration } from '../lib/moderation/limits.ts'
+import { type LimiterName, ROUTE_MODERATION } from '../lib/moderation/limits.ts'
 import { isBrowser } from '../lib/moderation/user-agent.ts'
 import { clientKeyOf, contextOf } from './http/context.ts'
 import type { Guards, Limiter, ModerationDeps } from './http/moderation-guard.ts'
 import type { AuthHook, AuthUser } from './types.ts'
 
-const FEATURES: readonly RouteModeration[] = ['message', 'concurrent', 'nonBrowser']
 const NO_WAITS: ReadonlyArray<number | null> = []
 
 /**
@@ -23,8 +22,8 @@ export function hostModeration (fastify: FastifyInstance, deps: ModerationDeps &
   fastify.addHook('onRoute', (route: RouteOptions) => {
     const wanted = route.config?.lcauth?.moderation
     if (wanted === undefined) return
-    if (!Array.isArray(wanted) || wanted.some(feature => !FEATURES.includes(feature))) {
-      throw configError(`config.lcauth.moderation of ${route.method.toString()} ${route.url}`, `must list only ${FEATURES.join(', ')}`)
+    if (!Array.isArray(wanted) || wanted.some(feature => !ROUTE_MODERATION.includes(feature))) {
+      throw configError(`config.lcauth.moderation of ${route.method.toString()} ${route.url}`, `must list only ${ROUTE_MODERATION.join(', ')}`)
     }
     const message = wanted.includes('message')
     const concurrent = wanted.includes('concurrent') && config.limitConcurrentMessages

@@ -59,4 +59,6 @@ export const SCORES: Readonly<Record<ViolationType, { env: string, score: number
 /** The message limiters host routes opt into, switched on by LibreChat's `LIMIT_*` variables. */
 
 /** What a host route may ask for in `config.lcauth.moderation`. */
-export type RouteModeration = 'message' | 'concurrent' | 'nonBrowser'
+export const ROUTE_MODERATION: readonly ['message', 'concurrent', 'nonBrowser'] = ['message', 'concurrent', 'nonBrowser']
+
+export type RouteModeration = (typeof ROUTE_MODERATION)[number]
