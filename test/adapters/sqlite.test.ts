@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -241,4 +241,37 @@ t.test('ban store: a busy database answers FST_LCAUTH_STORAGE_UNAVAILABLE, with 
   await t.rejects(bansOf(storage).hit(unique('busy'), MINUTE, at(0)), { code: 'FST_LCAUTH_STORAGE_UNAVAILABLE', cause: { code: 'SQLITE_BUSY' } })
   other.exec('rollback')
   t.equal((await bansOf(storage).hit(unique('busy'), MINUTE, at(0))).count, 1, 'works again once the lock is gone')
+})
+
+t.test('opening a new file another connection holds: WAL is retried within the busy timeout, then FST_LCAUTH_STORAGE_UNAVAILABLE', async t => {
+  const filename = tempFile()
+  // Another connection created the file and holds the write lock: switching to WAL answers SQLITE_BUSY at once.
+  mkdirSync(join(filename, '..'), { recursive: true })
+  const holder = new BetterSqlite3(filename)
+  holder.exec('create table t (x)')
+  holder.exec('begin immediate')
+  const storage = sqliteStorage({ filename, busyTimeoutMs: 100 })
+  const started = Date.now()
+  await t.rejects(storage.init(), { code: 'FST_LCAUTH_STORAGE_UNAVAILABLE', cause: { code: 'SQLITE_BUSY' } })
+  t.ok(Date.now() - started >= 90, 'it retried until the busy timeout ran out')
+  holder.exec('commit')
+  holder.close()
+  await storage.close()
+  const reopened = sqliteStorage({ filename })
+  await reopened.init()
+  t.equal(raw(t, filename).pragma('journal_mode', { simple: true }), 'wal', 'once the file is free, it opens in WAL mode')
+  await reopened.close()
+  removeDatabase(filename)
+})
+
+t.test('a file that is not a database fails at once, without retrying', async t => {
+  const filename = tempFile()
+  mkdirSync(join(filename, '..'), { recursive: true })
+  writeFileSync(filename, 'this is not a database file, just some text that is long enough to have a header '.repeat(20))
+  const storage = sqliteStorage({ filename, busyTimeoutMs: 5000 })
+  const started = Date.now()
+  await t.rejects(storage.init())
+  t.ok(Date.now() - started < 4000, 'no waiting on an error that is not SQLITE_BUSY')
+  await storage.close()
+  removeDatabase(filename)
 })

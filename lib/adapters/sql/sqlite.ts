@@ -32,8 +32,27 @@ function open (filename: string, busyTimeoutMs: number): BetterSqlite3.Database 
   const database = new BetterSqlite3(filename, { timeout: busyTimeoutMs })
   // WAL lets readers run beside the one writer; NORMAL is durable across process crashes in WAL
   // mode (only a power loss can drop the last commits); foreign keys are off unless asked for.
-  database.pragma('journal_mode = WAL')
+  walMode(database, busyTimeoutMs)
   database.pragma('synchronous = NORMAL')
   database.pragma('foreign_keys = ON')
   return database
+}
+
+/**
+ * Switching a fresh file to WAL needs a moment alone with it, and SQLite answers SQLITE_BUSY at once,
+ * without its busy timeout, when other processes open the same new file together: retry briefly,
+ * within the busy timeout. (A file already in WAL mode stays so: this is a no-op then.)
+ */
+function walMode (database: BetterSqlite3.Database, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs
+  for (;;) {
+    try {
+      database.pragma('journal_mode = WAL')
+      return
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error
+      // A short synchronous pause: this runs once per connection, while the database is being opened.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10)
+    }
+  }
 }
