@@ -5,8 +5,11 @@ import { lcauthPlugin } from './plugins/auth.ts'
 export default lcauthPlugin
 export { lcauthPlugin as authPlugin }
 
-export { optionsFromEnv, envSchema, envVariables, type Env, type EnvVariable } from './lib/env.ts'
-export { type AuthOptions, type AuthConfig, type StorageDescriptor, SAMPLE_SECRETS } from './lib/options.ts'
+export { optionsFromEnv } from './lib/env/options-from-env.ts'
+export { envSchema, envVariables, type EnvVariable } from './lib/env/variables.ts'
+export type { Env } from './lib/env/read.ts'
+export type { AuthOptions, AuthConfig, StorageDescriptor, BanStoreDescriptor } from './lib/options/types.ts'
+export { SAMPLE_SECRETS } from './lib/options/resolve.ts'
 export { errors, errorCodes, type ErrorCode } from './lib/errors.ts'
 export { parseDuration } from './lib/duration.ts'
 export { canonicalEmail } from './lib/accounts/email.ts'
@@ -27,3 +30,5 @@ export { openStorage, DEFAULT_DATABASE_URL } from './lib/adapters/open-storage.t
 export { memoryBanStore } from './lib/adapters/memory/ban-store.ts'
 export { memoryMailer, type MemoryMailer } from './lib/adapters/memory/mailer.ts'
 export type { AuthUser, AuthHook, LcAuth } from './plugins/types.ts'
+export type { ModerationApi } from './plugins/moderation-api.ts'
+export type { LoginProvider, ProviderRegistry } from './lib/identities/providers.ts'

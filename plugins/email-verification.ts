@@ -1,8 +1,9 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import { errors } from '../lib/errors.ts'
 import { contextOf } from './http/context.ts'
-import type { RouteDeps } from './route-deps.ts'
+import { guardsOf, kitOf } from './scope-kit.ts'
 import { messageResponse, type Schema } from './schemas.ts'
+import { subPlugin } from './sub-plugin.ts'
 
 const verifyBody: Schema = {
   type: 'object',
@@ -18,25 +19,27 @@ const resendBody: Schema = {
   properties: { email: { type: 'string', maxLength: 320 } }
 }
 
-/** POST /api/user/verify and /verify/resend, LibreChat's paths. */
-export async function emailVerificationRoutes (fastify: FastifyInstance, deps: RouteDeps): Promise<void> {
-  const prefix = deps.config.userPrefix
+/** `librechat-auth/email-verification`: POST /api/user/verify and /verify/resend, LibreChat's paths. */
+export const emailVerificationPlugin: FastifyPluginAsync = subPlugin('email-verification', async function emailVerification (fastify) {
+  const { lcauth } = fastify
+  const kit = kitOf(fastify)
+  const { guard } = guardsOf(fastify)
 
-  fastify.post<{ Body: { email: string, token: string } }>(`${prefix}/verify`, {
+  fastify.post<{ Body: { email: string, token: string } }>('/verify', {
     schema: { body: verifyBody, response: messageResponse },
-    onRequest: [deps.sameSite, deps.guard('verifyEmailSubmission')]
+    onRequest: [kit.sameSite, guard('verifyEmailSubmission')]
   }, async (request) => {
     // Without a mailer no verification token is ever issued, so every one is invalid.
-    if (deps.verification === null) throw new errors.FST_LCAUTH_VERIFICATION_INVALID()
-    await deps.verification.verify(request.body.email, request.body.token, contextOf(request))
+    if (lcauth.emailVerification === null) throw new errors.FST_LCAUTH_VERIFICATION_INVALID()
+    await lcauth.emailVerification.verify(request.body.email, request.body.token, contextOf(request))
     return { message: 'Your email address has been verified. You can now log in.' }
   })
 
-  fastify.post<{ Body: { email: string } }>(`${prefix}/verify/resend`, {
+  fastify.post<{ Body: { email: string } }>('/verify/resend', {
     schema: { body: resendBody, response: messageResponse },
-    onRequest: [deps.sameSite, deps.guard('verifyEmail')]
+    onRequest: [kit.sameSite, guard('verifyEmail')]
   }, async (request) => {
-    await deps.verification?.resend(request.body.email, contextOf(request))
+    await lcauth.emailVerification?.resend(request.body.email, contextOf(request))
     return { message: 'If this address has an account waiting for verification, a new link has been sent.' }
   })
-}
+})

@@ -1,27 +1,30 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import type { Credentials, RegistrationInput } from '../lib/accounts/account-service.ts'
 import { contextOf } from './http/context.ts'
-import type { RouteDeps } from './route-deps.ts'
+import { guardsOf, kitOf } from './scope-kit.ts'
 import { loginBody, messageResponse, registerBody, tokenResponse } from './schemas.ts'
+import { subPlugin } from './sub-plugin.ts'
 
-/** POST register and login: email and password accounts. */
-export async function localRoutes (fastify: FastifyInstance, deps: RouteDeps): Promise<void> {
-  const prefix = deps.config.authPrefix
+/** `librechat-auth/local`: POST register and login, email and password accounts. */
+export const localPlugin: FastifyPluginAsync = subPlugin('local', async function local (fastify) {
+  const { lcauth } = fastify
+  const kit = kitOf(fastify)
+  const { guard } = guardsOf(fastify)
 
-  fastify.post<{ Body: RegistrationInput }>(`${prefix}/register`, {
+  fastify.post<{ Body: RegistrationInput }>('/register', {
     schema: { body: registerBody, response: messageResponse },
-    onRequest: [deps.sameSite, deps.guard('register')]
+    onRequest: [kit.sameSite, guard('register')]
   }, async (request) => {
-    await deps.accounts.register(request.body, contextOf(request))
+    await lcauth.accounts.register(request.body, contextOf(request))
     // The same answer for a new and a taken email.
-    return { message: deps.mailer === null ? 'Registration successful.' : 'Registration successful. Please check your email to verify your address.' }
+    return { message: lcauth.mail === null ? 'Registration successful.' : 'Registration successful. Please check your email to verify your address.' }
   })
 
-  fastify.post<{ Body: Credentials }>(`${prefix}/login`, {
+  fastify.post<{ Body: Credentials }>('/login', {
     schema: { body: loginBody, response: tokenResponse },
-    onRequest: [deps.sameSite, deps.guard('login')]
+    onRequest: [kit.sameSite, guard('login')]
   }, async (request, reply) => {
-    const issued = await deps.accounts.login(request.body, contextOf(request), deps.cookie.read(request))
-    return deps.issue(reply, issued)
+    const issued = await lcauth.accounts.login(request.body, contextOf(request), kit.cookie.read(request))
+    return kit.issue(reply, issued)
   })
-}
+})

@@ -1,29 +1,39 @@
-import type { FastifyRequest } from 'fastify'
-import { noContext, type RequestContext } from '../lib/context.ts'
-import type { ModerationService } from '../lib/moderation/moderation-service.ts'
-import type { Ban } from '../lib/ports/ban-store.ts'
-import { contextOf } from './http/context.ts'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import { bearerToken } from './http/bearer.ts'
+import { moderationGuards, type ModerationDeps } from './http/moderation-guard.ts'
+import { hostModeration } from './host-moderation.ts'
+import { GUARDS, kitOf, SCOPE_KIT } from './scope-kit.ts'
 
-/** `fastify.lcauth.moderation`: what a host app and an operator do with the moderation system. */
-export interface ModerationApi {
-  /**
-   * Scores a violation of the host's own kind against the request's client and, when
-   * `fastify.lcauth.authenticate` accepted it, its user; crossing a multiple of `BAN_INTERVAL` bans.
-   */
-  logViolation(request: FastifyRequest, type: string, score?: number): Promise<void>
-  /** Bans a user for `durationMs` (default `BAN_DURATION`) and ends their sessions. FST_LCAUTH_NOT_FOUND when no user has the email. */
-  banUser(email: string, durationMs?: number, context?: RequestContext): Promise<Ban | null>
-  /** Lifts the ban of a user (by email) or an address; false when there was none. */
-  lift(target: string, context?: RequestContext): Promise<boolean>
-  /** Live bans. */
-  list(): Promise<Ban[]>
-}
-
-export function moderationFacade (service: ModerationService): ModerationApi {
-  return {
-    logViolation: (request, type, score = 1) => service.logViolation({ ip: request.lcauthIp, userId: request.authUser?.id ?? null }, type, score, contextOf(request)),
-    banUser: (email, durationMs, context = noContext) => service.banUser(email, durationMs, context),
-    lift: (target, context = noContext) => service.lift(target, context),
-    list: () => service.list()
+/**
+ * `librechat-auth/moderation`: limits and bans. It registers @fastify/rate-limit in the plugin's scope
+ * (never the host's), decorates the scope with the guards the route sub-plugins put in front of their
+ * routes, and adds the onRoute hook through which host routes opt into LibreChat's message limiters.
+ * That hook goes on the host's instance: onRoute hooks only see routes of their own instance.
+ */
+async function moderation (fastify: FastifyInstance): Promise<void> {
+  const { host, core } = kitOf(fastify)
+  const deps: ModerationDeps = {
+    moderation: core.moderation,
+    config: core.config.moderation,
+    store: core.bans,
+    events: core.events,
+    now: core.now,
+    // The guards run before authentication (onRequest), so they read the bearer themselves.
+    userOf: request => {
+      const token = bearerToken(request)
+      const verified = token === null ? null : core.accessTokens.verify(token)
+      return verified === null || verified.expired || core.mirror.isRevoked(verified.claims.sid) ? null : verified.claims.sub
+    }
   }
+  const guards = await moderationGuards(fastify, deps)
+  fastify.decorate(GUARDS, guards)
+  hostModeration(host, { ...deps, guards, authenticate: fastify.lcauth.authenticate })
 }
+
+export const moderationPlugin: FastifyPluginAsync = fp(moderation, {
+  name: 'librechat-auth/moderation',
+  fastify: '5.x',
+  dependencies: ['librechat-auth'],
+  decorators: { fastify: ['lcauth', SCOPE_KIT] }
+})

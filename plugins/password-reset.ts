@@ -1,8 +1,9 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import type { ResetSubmission } from '../lib/accounts/password-reset.ts'
 import { contextOf } from './http/context.ts'
-import type { RouteDeps } from './route-deps.ts'
+import { guardsOf, kitOf } from './scope-kit.ts'
 import { messageResponse, type Schema } from './schemas.ts'
+import { subPlugin } from './sub-plugin.ts'
 
 const requestBody: Schema = {
   type: 'object',
@@ -34,24 +35,26 @@ const requestResponse: Schema = {
 
 const SENT = 'If an account exists for that email, a link to reset the password has been sent.'
 
-/** POST requestPasswordReset and resetPassword, LibreChat's paths. */
-export async function passwordResetRoutes (fastify: FastifyInstance, deps: RouteDeps): Promise<void> {
-  const prefix = deps.config.authPrefix
+/** `librechat-auth/password-reset`: POST requestPasswordReset and resetPassword, LibreChat's paths. */
+export const passwordResetPlugin: FastifyPluginAsync = subPlugin('password-reset', async function passwordReset (fastify) {
+  const { lcauth } = fastify
+  const kit = kitOf(fastify)
+  const { guard } = guardsOf(fastify)
 
-  fastify.post<{ Body: { email: string } }>(`${prefix}/requestPasswordReset`, {
+  fastify.post<{ Body: { email: string } }>('/requestPasswordReset', {
     schema: { body: requestBody, response: requestResponse },
-    onRequest: [deps.sameSite, deps.guard('resetPassword')]
+    onRequest: [kit.sameSite, guard('resetPassword')]
   }, async (request) => {
-    const { link } = await deps.passwordReset.request(request.body.email, contextOf(request))
+    const { link } = await lcauth.passwordReset.request(request.body.email, contextOf(request))
     // Only the explicitly enabled, production-refused unsafe mode ever returns a link.
     return link === undefined ? { message: SENT } : { message: SENT, link }
   })
 
-  fastify.post<{ Body: ResetSubmission }>(`${prefix}/resetPassword`, {
+  fastify.post<{ Body: ResetSubmission }>('/resetPassword', {
     schema: { body: resetBody, response: messageResponse },
-    onRequest: [deps.sameSite, deps.guard('resetPasswordSubmission')]
+    onRequest: [kit.sameSite, guard('resetPasswordSubmission')]
   }, async (request) => {
-    await deps.passwordReset.reset(request.body, contextOf(request))
+    await lcauth.passwordReset.reset(request.body, contextOf(request))
     return { message: 'Your password has been reset. Every session was signed out: log in with the new password.' }
   })
-}
+})

@@ -1,10 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { PasswordChange } from '../lib/accounts/account-service.ts'
+import type { FastifyPluginAsync } from 'fastify'
 import { errors } from '../lib/errors.ts'
-import type { AuthUser } from './types.ts'
+import { authUserOf } from './http/authenticate.ts'
 import { contextOf } from './http/context.ts'
-import type { RouteDeps } from './route-deps.ts'
-import { messageResponse, type Schema } from './schemas.ts'
+import { guardsOf, kitOf } from './scope-kit.ts'
+import type { Schema } from './schemas.ts'
+import { subPlugin } from './sub-plugin.ts'
 
 const sessionList: Schema = {
   200: {
@@ -38,27 +38,15 @@ const revokeAllQuery: Schema = {
   properties: { all: { type: 'string', enum: ['true', 'false'] } }
 }
 
-const passwordChangeBody: Schema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['currentPassword', 'password', 'confirm_password'],
-  properties: {
-    currentPassword: { type: 'string', maxLength: 1024 },
-    password: { type: 'string', maxLength: 1024 },
-    confirm_password: { type: 'string', maxLength: 1024 }
-  }
-}
+/** `librechat-auth/sessions`: the signed-in user's sessions: list them, end one, every other one, or all. */
+export const sessionsPlugin: FastifyPluginAsync = subPlugin('sessions', async function sessions (fastify) {
+  const { lcauth } = fastify
+  const kit = kitOf(fastify)
+  const { guard } = guardsOf(fastify)
 
-/** `authenticate` ran as a preHandler, so the user is there. */
-const userOf = (request: FastifyRequest): AuthUser => request.authUser as AuthUser
-
-/** The signed-in user's sessions: list them, end one or all, and change the password. */
-export async function sessionRoutes (fastify: FastifyInstance, deps: RouteDeps): Promise<void> {
-  const prefix = deps.config.authPrefix
-
-  fastify.get(`${prefix}/sessions`, { schema: { response: sessionList }, onRequest: deps.guard(null), preHandler: deps.authenticate }, async (request) => {
-    const user = userOf(request)
-    const sessions = await deps.sessions.list(user.id)
+  fastify.get('/sessions', { schema: { response: sessionList }, onRequest: guard(null), preHandler: lcauth.authenticate }, async (request) => {
+    const user = authUserOf(request)
+    const sessions = await lcauth.sessions.list(user.id)
     return sessions.map(s => ({
       id: s.id,
       createdAt: s.createdAt.toISOString(),
@@ -69,36 +57,26 @@ export async function sessionRoutes (fastify: FastifyInstance, deps: RouteDeps):
     }))
   })
 
-  fastify.delete<{ Params: { id: string } }>(`${prefix}/sessions/:id`, {
+  fastify.delete<{ Params: { id: string } }>('/sessions/:id', {
     schema: { params: sessionParams },
-    onRequest: deps.guard(null),
-    preHandler: deps.authenticate
+    onRequest: guard(null),
+    preHandler: lcauth.authenticate
   }, async (request, reply) => {
-    const user = userOf(request)
-    if (!await deps.sessions.revokeOne(user.id, request.params.id, contextOf(request))) throw new errors.FST_LCAUTH_NOT_FOUND()
-    if (request.params.id === user.sessionId) deps.cookie.clear(reply)
+    const user = authUserOf(request)
+    if (!await lcauth.sessions.revokeOne(user.id, request.params.id, contextOf(request))) throw new errors.FST_LCAUTH_NOT_FOUND()
+    if (request.params.id === user.sessionId) kit.cookie.clear(reply)
     return reply.code(204).send()
   })
 
-  fastify.delete<{ Querystring: { all?: 'true' | 'false' } }>(`${prefix}/sessions`, {
+  fastify.delete<{ Querystring: { all?: 'true' | 'false' } }>('/sessions', {
     schema: { querystring: revokeAllQuery },
-    onRequest: deps.guard(null),
-    preHandler: deps.authenticate
+    onRequest: guard(null),
+    preHandler: lcauth.authenticate
   }, async (request, reply) => {
-    const user = userOf(request)
+    const user = authUserOf(request)
     const all = request.query.all === 'true'
-    await deps.sessions.revokeAll(user.id, all ? null : user.sessionId, 'user_request', contextOf(request))
-    if (all) deps.cookie.clear(reply)
+    await lcauth.sessions.revokeAll(user.id, all ? null : user.sessionId, 'user_request', contextOf(request))
+    if (all) kit.cookie.clear(reply)
     return reply.code(204).send()
   })
-
-  fastify.post<{ Body: PasswordChange }>(`${prefix}/password`, {
-    schema: { body: passwordChangeBody, response: messageResponse },
-    onRequest: [deps.sameSite, deps.guard('passwordChange')],
-    preHandler: deps.authenticate
-  }, async (request) => {
-    const user = userOf(request)
-    await deps.accounts.changePassword(user.id, user.sessionId, request.body, contextOf(request))
-    return { message: 'Password changed. Every other session has been signed out.' }
-  })
-}
+})

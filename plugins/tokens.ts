@@ -1,38 +1,41 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import { errors } from '../lib/errors.ts'
 import { bearerToken } from './http/bearer.ts'
 import { noBody } from './http/body.ts'
 import { contextOf } from './http/context.ts'
-import type { RouteDeps } from './route-deps.ts'
+import { guardsOf, kitOf } from './scope-kit.ts'
 import { messageResponse, tokenResponse } from './schemas.ts'
+import { subPlugin } from './sub-plugin.ts'
 
-/** POST refresh and logout: the refresh-cookie routes. */
-export async function tokenRoutes (fastify: FastifyInstance, deps: RouteDeps): Promise<void> {
-  const prefix = deps.config.authPrefix
+/** `librechat-auth/tokens`: POST refresh and logout, the refresh-cookie routes. */
+export const tokensPlugin: FastifyPluginAsync = subPlugin('tokens', async function tokens (fastify) {
+  const { lcauth } = fastify
+  const kit = kitOf(fastify)
+  const { guard } = guardsOf(fastify)
 
-  fastify.post(`${prefix}/refresh`, {
+  fastify.post('/refresh', {
     schema: { response: tokenResponse },
     preValidation: noBody,
-    onRequest: [deps.sameSite, deps.guard('refresh')]
+    onRequest: [kit.sameSite, guard('refresh')]
   }, async (request, reply) => {
-    const outcome = await deps.sessions.refresh(deps.cookie.read(request), contextOf(request))
-    if (outcome.kind === 'rotated') return deps.issue(reply, outcome)
+    const outcome = await lcauth.sessions.refresh(kit.cookie.read(request), contextOf(request))
+    if (outcome.kind === 'rotated') return kit.issue(reply, outcome)
     // A lost two-tab race must not wipe the cookie the winning request just set.
-    if (outcome.kind !== 'race') deps.cookie.clear(reply)
+    if (outcome.kind !== 'race') kit.cookie.clear(reply)
     throw outcome.kind === 'race'
       ? new errors.FST_LCAUTH_REFRESH_RACE()
       : outcome.kind === 'reused' ? new errors.FST_LCAUTH_REFRESH_REUSED() : new errors.FST_LCAUTH_REFRESH_INVALID()
   })
 
-  fastify.post(`${prefix}/logout`, {
+  fastify.post('/logout', {
     schema: { response: messageResponse },
     preValidation: noBody,
-    onRequest: deps.sameSite
+    onRequest: kit.sameSite
   }, async (request, reply) => {
     const bearer = bearerToken(request)
-    const verified = bearer === null ? null : deps.verifyAccess(bearer)
-    await deps.sessions.logout(deps.cookie.read(request), verified?.claims.sid ?? null, contextOf(request))
-    deps.cookie.clear(reply)
+    const verified = bearer === null ? null : kit.verifyAccess(bearer)
+    await lcauth.sessions.logout(kit.cookie.read(request), verified?.claims.sid ?? null, contextOf(request))
+    kit.cookie.clear(reply)
     return { message: 'Logged out.' }
   })
-}
+})

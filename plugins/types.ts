@@ -3,12 +3,13 @@ import type { AccountService } from '../lib/accounts/account-service.ts'
 import type { AdminService } from '../lib/accounts/admin-service.ts'
 import type { EmailVerificationService } from '../lib/accounts/email-verification.ts'
 import type { PasswordResetService } from '../lib/accounts/password-reset.ts'
+import type { ProviderRegistry } from '../lib/identities/providers.ts'
 import type { MailService } from '../lib/mail/mail-service.ts'
 import type { AuthEventEmitter } from '../lib/events.ts'
-import type { AuthConfig } from '../lib/options.ts'
+import type { AuthConfig } from '../lib/options/types.ts'
 import type { Role, Storage } from '../lib/ports/storage.ts'
 import type { SessionService } from '../lib/sessions/session-service.ts'
-import type { ModerationApi } from './moderation.ts'
+import type { ModerationApi } from './moderation-api.ts'
 
 /** Who made an authenticated request, as its access token says. */
 export interface AuthUser {
@@ -41,6 +42,8 @@ export interface LcAuth {
   storage: Storage
   /** Violations, bans and their administration. */
   moderation: ModerationApi
+  /** The social and OpenID providers on offer (`/api/auth/config` lists them); each provider's sub-plugin adds itself. */
+  providers: ProviderRegistry
   /** The validated configuration, secrets left out. */
   config: Readonly<Omit<AuthConfig, 'jwtSecret' | 'jwtRefreshSecret'>>
 }

@@ -96,6 +96,8 @@ export function accountService (deps: {
   // Compared against when there is no real hash, so that path costs one bcrypt comparison too. Made
   // once, up front, so not even the first unknown email pays for creating it.
   const dummyHash = hasher.hash(randomToken(24))
+  // Never an unhandled rejection: a hasher that fails here fails the login that awaits it.
+  dummyHash.catch(() => {})
   const dummy = (): Promise<string> => dummyHash
   const { subjectOf } = policy
 

@@ -5,6 +5,7 @@ import type { AuthEventEmitter } from '../events.ts'
 import type { PasswordHasher } from '../passwords/hasher.ts'
 import { passwordProblem } from '../passwords/policy.ts'
 import type { Role, Storage, User } from '../ports/storage.ts'
+import type { RevocationReason, SessionService } from '../sessions/session-service.ts'
 import { canonicalEmail } from './email.ts'
 import { checkNewAccount } from './new-account.ts'
 import { nameProblem } from './profile.ts'
@@ -40,8 +41,6 @@ export interface AdminService {
   setDisabled(user: User, disabled: boolean, context: RequestContext): Promise<User>
   /** Sets a new password (policy applied), ends every session and any pending reset link. */
   setPassword(user: User, password: string, context: RequestContext): Promise<void>
-  /** Ends every session of the user, on every instance (storage is the source of truth). */
-  endSessions(userId: string, reason: 'user_state' | 'password_changed' | 'ban', context: RequestContext): Promise<void>
 }
 
 export function adminService (deps: {
@@ -50,16 +49,12 @@ export function adminService (deps: {
   events: AuthEventEmitter
   now: Clock
   minPasswordLength: number
-  /** Told of every revocation, at once (the revocation mirror of a running server; nothing for the CLI). */
-  onRevoked: (sessionIds: readonly string[], at: Date) => void
+  /** Ends sessions, on every instance (storage is the source of truth). */
+  sessions: Pick<SessionService, 'revokeAll' | 'recordRevoked'>
 }): AdminService {
-  const { storage, hasher, events, now, minPasswordLength, onRevoked } = deps
-
-  const endSessions = async (userId: string, reason: 'user_state' | 'password_changed' | 'ban', context: RequestContext): Promise<void> => {
-    const at = now()
-    const ids = await storage.sessions.revokeAllForUser(userId, at)
-    if (ids.length > 0) onRevoked(ids, at)
-    for (const sessionId of ids) events.emit('session.revoked', { ...context, at, userId, sessionId, reason })
+  const { storage, hasher, events, now, minPasswordLength, sessions } = deps
+  const endSessions = async (userId: string, reason: RevocationReason, context: RequestContext): Promise<void> => {
+    await sessions.revokeAll(userId, null, reason, context)
   }
 
   const updated = async (user: User, patch: Parameters<Storage['users']['update']>[1]): Promise<User> => {
@@ -101,10 +96,10 @@ export function adminService (deps: {
     list: (page) => storage.users.list(page),
 
     async deleteUser (user, by, context) {
+      // Deleting revokes (and keeps) the user's sessions in the same step, so none outlives the user.
       const at = now()
       const ids = await storage.users.delete(user.id, at)
-      if (ids.length > 0) onRevoked(ids, at)
-      for (const sessionId of ids) events.emit('session.revoked', { ...context, at, userId: user.id, sessionId, reason: 'user_state' })
+      sessions.recordRevoked(user.id, ids, at, 'user_state', context)
       events.emit('user.deleted', { ...context, at, userId: user.id, by })
       return ids
     },
@@ -130,8 +125,6 @@ export function adminService (deps: {
       await endSessions(user.id, 'password_changed', context)
       await storage.oneTimeTokens.deleteForUser(user.id, 'password_reset')
       events.emit('password.changed', { ...context, at: now(), userId: user.id, sessionId: null })
-    },
-
-    endSessions
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { configError } from '../errors.ts'
-import type { BanStoreDescriptor } from '../options.ts'
+import type { BanStoreDescriptor } from '../options/types.ts'
 import type { BanStore } from '../ports/ban-store.ts'
 import type { Storage } from '../ports/storage.ts'
 import { memoryBanStore } from './memory/ban-store.ts'

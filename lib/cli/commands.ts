@@ -37,7 +37,7 @@ function defaultUsername (email: string): string | null {
 
 async function userByEmail (cli: CliContext, email: string | undefined): Promise<User> {
   if (email === undefined) throw new UsageError('an email is required')
-  const user = await cli.admin.findByEmail(email)
+  const user = await cli.core.admin.findByEmail(email)
   if (user === null) throw new NotFoundError(`no user with the email ${email}`)
   return user
 }
@@ -57,7 +57,7 @@ export const commands: Record<string, Command> = {
     async run ({ positionals: [email, name, username], flags }, cli, io, input) {
       if (email === undefined) throw new UsageError('an email is required')
       const password = await newPassword(input)
-      const user = await cli.admin.createUser({
+      const user = await cli.core.admin.createUser({
         email,
         ...(name === undefined ? {} : { name }),
         // LibreChat's create-user defaults the username to the email's local part, as it does the name
@@ -85,7 +85,7 @@ export const commands: Record<string, Command> = {
           return
         }
       }
-      const ended = await cli.admin.deleteUser(user, 'operator', cli.context)
+      const ended = await cli.core.admin.deleteUser(user, 'operator', cli.context)
       print(io, `Deleted ${user.email}; ${ended.length} session(s) ended.`)
     }
   },
@@ -97,7 +97,7 @@ export const commands: Record<string, Command> = {
     async run ({ flags }, cli, io) {
       const users: User[] = []
       for (let offset = 0; ; offset += 500) {
-        const page = await cli.admin.list({ offset, limit: 500 })
+        const page = await cli.core.admin.list({ offset, limit: 500 })
         users.push(...page)
         if (page.length < 500) break
       }
@@ -120,7 +120,7 @@ export const commands: Record<string, Command> = {
     flags: [],
     async run ({ positionals: [email] }, cli, io, input) {
       const user = await userByEmail(cli, email)
-      await cli.admin.setPassword(user, await newPassword(input), cli.context)
+      await cli.core.admin.setPassword(user, await newPassword(input), cli.context)
       print(io, `Password changed for ${user.email}; every session ended.`)
     }
   },
@@ -133,7 +133,7 @@ export const commands: Record<string, Command> = {
       const user = await userByEmail(cli, email)
       if (cli.linkBase === null) throw new UsageError('set DOMAIN_CLIENT (or DOMAIN_SERVER) so the link points to your app')
       // The operator hands over a link and never sees or sets the new password; using it ends every session.
-      print(io, await cli.passwordReset.createLink(user))
+      print(io, await cli.core.passwordReset.createLink(user))
     }
   },
 
@@ -143,7 +143,7 @@ export const commands: Record<string, Command> = {
     flags: [],
     async run ({ positionals: [email, role] }, cli, io) {
       if (role !== 'ADMIN' && role !== 'USER') throw new UsageError('the role must be ADMIN or USER')
-      const user = await cli.admin.setRole(await userByEmail(cli, email), role as Role, cli.context)
+      const user = await cli.core.admin.setRole(await userByEmail(cli, email), role as Role, cli.context)
       print(io, `${user.email} is now ${user.role}.`)
     }
   },
@@ -153,7 +153,7 @@ export const commands: Record<string, Command> = {
     summary: 'Stop a user from logging in or refreshing; their sessions end.',
     flags: [],
     async run ({ positionals: [email] }, cli, io) {
-      const user = await cli.admin.setDisabled(await userByEmail(cli, email), true, cli.context)
+      const user = await cli.core.admin.setDisabled(await userByEmail(cli, email), true, cli.context)
       print(io, `Disabled ${user.email}; every session ended.`)
     }
   },
@@ -163,7 +163,7 @@ export const commands: Record<string, Command> = {
     summary: 'Let a disabled user log in again.',
     flags: [],
     async run ({ positionals: [email] }, cli, io) {
-      const user = await cli.admin.setDisabled(await userByEmail(cli, email), false, cli.context)
+      const user = await cli.core.admin.setDisabled(await userByEmail(cli, email), false, cli.context)
       print(io, `Enabled ${user.email}.`)
     }
   },
@@ -175,7 +175,7 @@ export const commands: Record<string, Command> = {
     async run ({ positionals: [email, minutes] }, cli, io) {
       const user = await userByEmail(cli, email)
       if (minutes !== undefined && !/^\d{1,7}$/.test(minutes)) throw new UsageError('minutes must be a whole number')
-      const ban = await cli.moderation.banUser(user.email, minutes === undefined ? undefined : Number(minutes) * 60_000, cli.context)
+      const ban = await cli.core.moderation.banUser(user.email, minutes === undefined ? undefined : Number(minutes) * 60_000, cli.context)
       print(io, ban === null ? `Ended every session of ${user.email} (no ban recorded: the duration is 0).` : `Banned ${user.email} until ${ban.expiresAt.toISOString()}; every session ended.`)
     }
   },
@@ -187,7 +187,7 @@ export const commands: Record<string, Command> = {
     async run ({ positionals: [target] }, cli, io) {
       if (target === undefined) throw new UsageError('an email or an IP address is required')
       if (target.includes('@')) await userByEmail(cli, target)
-      const lifted = await cli.moderation.lift(target, cli.context)
+      const lifted = await cli.core.moderation.lift(target, cli.context)
       if (!lifted) throw new NotFoundError(`${target} is not banned`)
       print(io, `Lifted the ban of ${target}.`)
     }
@@ -198,10 +198,10 @@ export const commands: Record<string, Command> = {
     summary: 'List live bans: users (by email) and IP addresses, with the reason and when each ends.',
     flags: ['json'],
     async run ({ flags }, cli, io) {
-      const bans = await cli.moderation.list()
+      const bans = await cli.core.moderation.list()
       const rows = await Promise.all(bans.map(async ban => ({
         kind: ban.subject.kind,
-        subject: ban.subject.kind === 'user' ? (await cli.storage.users.findById(ban.subject.id))?.email ?? ban.subject.id : ban.subject.id,
+        subject: ban.subject.kind === 'user' ? (await cli.core.storage.users.findById(ban.subject.id))?.email ?? ban.subject.id : ban.subject.id,
         reason: ban.reason,
         createdAt: ban.createdAt.toISOString(),
         expiresAt: ban.expiresAt.toISOString()
@@ -217,13 +217,11 @@ export const commands: Record<string, Command> = {
 
   purge: {
     usage: 'purge',
-    summary: 'Delete ended sessions (kept one access-token lifetime after they end) and spent one-time tokens.',
+    summary: 'Delete ended sessions (kept one access-token lifetime after they end), spent one-time tokens and expired moderation records.',
     flags: [],
     async run (_args, cli, io) {
-      const now = Date.now()
-      const sessions = await cli.storage.sessions.purge(new Date(now - cli.config.sessionExpiry))
-      const tokens = await cli.storage.oneTimeTokens.purge(new Date(now))
-      print(io, `Purged ${sessions} session(s) and ${tokens} one-time token(s).`)
+      const { sessions, tokens, moderation } = await cli.core.purge.run()
+      print(io, `Purged ${sessions} session(s), ${tokens} one-time token(s) and ${moderation} moderation record(s).`)
     }
   },
 
@@ -233,7 +231,7 @@ export const commands: Record<string, Command> = {
     flags: [],
     async run (_args, cli, io) {
       // cliContext already ran init() with migrations on; reaching here means they succeeded.
-      print(io, `The ${cli.storage.kind} database is up to date.`)
+      print(io, `The ${cli.core.storage.kind} database is up to date.`)
     }
   }
 }

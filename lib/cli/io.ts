@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream'
-import type { Env } from '../env.ts'
+import type { Env } from '../env/read.ts'
 
 /** Where a CLI run reads and writes: the process's streams, or test doubles. */
 export interface CliIO {

@@ -50,11 +50,8 @@ export async function runCli (argv: readonly string[], io: CliIO, options: { sto
     code = exit
   }
   from.close()
-  // A storage handed in is the caller's to close.
-  if (cli !== undefined) {
-    await cli.bans.close()
-    if (options.storage === undefined) await cli.storage.close()
-  }
+  // Closes what the context opened; a storage handed in is the caller's to close.
+  await cli?.core.close()
   return code
 }
 

@@ -1,4 +1,4 @@
-import { configError } from '../errors.ts'
+import { boolean, fieldOf, integer, objectOf, onlyKnownKeys, requiredInteger } from '../options/validate.ts'
 import { FALLBACK, LIMITERS, type LimiterName, SCORES, type ViolationType } from './limits.ts'
 
 export interface LimitSetting {
@@ -58,15 +58,9 @@ const DAY = 1440 * MINUTE
 
 /** Validates the moderation options and applies LibreChat's defaults; errors name the option. */
 export function resolveModeration (value: unknown): ModerationConfig {
-  if (value !== undefined && (typeof value !== 'object' || value === null)) throw configError('moderation', 'must be an object')
-  const options = (value ?? {}) as Record<string, unknown>
-  const get = (name: string): unknown => Object.hasOwn(options, name) ? options[name] : undefined
-  const bool = (name: string, fallback: boolean): boolean => {
-    const v = get(name)
-    if (v === undefined) return fallback
-    if (typeof v !== 'boolean') throw configError(`moderation.${name}`, 'must be true or false')
-    return v
-  }
+  const options = objectOf(value, 'moderation')
+  const get = (name: string): unknown => fieldOf(options, name)
+  const bool = (name: string, fallback: boolean): boolean => boolean(get(name), `moderation.${name}`, fallback)
   const int = (name: string, fallback: number, min: number, max: number): number => integer(get(name), `moderation.${name}`, fallback, min, max)
 
   return {
@@ -86,33 +80,18 @@ export function resolveModeration (value: unknown): ModerationConfig {
   }
 }
 
-function integer (value: unknown, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw configError(name, `must be an integer from ${min} to ${max}`)
-  }
-  return value
-}
-
-function entries (value: unknown, name: string): Record<string, unknown> {
-  if (value === undefined) return {}
-  if (typeof value !== 'object' || value === null) throw configError(name, 'must be an object')
-  return value as Record<string, unknown>
-}
-
 function limits (value: unknown): Record<LimiterName, LimitSetting> {
-  const given = entries(value, 'moderation.limits')
-  for (const key of Object.keys(given)) if (!Object.hasOwn(LIMITERS, key)) throw configError(`moderation.limits.${key}`, 'is not a known limiter')
+  const given = objectOf(value, 'moderation.limits')
+  onlyKnownKeys(given, 'moderation.limits', LIMITERS, 'limiter')
   const setting = (name: LimiterName): LimitSetting | undefined => {
-    const v = Object.hasOwn(given, name) ? given[name] : undefined
+    const v = fieldOf(given, name)
     if (v === undefined) return undefined
-    const limit = entries(v, `moderation.limits.${name}`)
-    const required = (field: 'max' | 'windowMs', min: number, max: number): number => {
-      const value = Object.hasOwn(limit, field) ? limit[field] : undefined
-      if (value === undefined) throw configError(`moderation.limits.${name}.${field}`, 'is required')
-      return integer(value, `moderation.limits.${name}.${field}`, 0, min, max)
+    const option = `moderation.limits.${name}`
+    const limit = objectOf(v, option)
+    return {
+      max: requiredInteger(fieldOf(limit, 'max'), `${option}.max`, 1, 1_000_000_000),
+      windowMs: requiredInteger(fieldOf(limit, 'windowMs'), `${option}.windowMs`, 1000, 30 * DAY)
     }
-    return { max: required('max', 1, 1_000_000_000), windowMs: required('windowMs', 1000, 30 * DAY) }
   }
   const out = {} as Record<LimiterName, LimitSetting>
   for (const name of Object.keys(LIMITERS) as LimiterName[]) {
@@ -130,11 +109,11 @@ function defaults (max: number, windowMinutes: number): LimitSetting {
 }
 
 function scores (value: unknown): Record<ViolationType, number> {
-  const given = entries(value, 'moderation.scores')
-  for (const key of Object.keys(given)) if (!Object.hasOwn(SCORES, key)) throw configError(`moderation.scores.${key}`, 'is not a known violation type')
+  const given = objectOf(value, 'moderation.scores')
+  onlyKnownKeys(given, 'moderation.scores', SCORES, 'violation type')
   const out = {} as Record<ViolationType, number>
   for (const type of Object.keys(SCORES) as ViolationType[]) {
-    out[type] = integer(Object.hasOwn(given, type) ? given[type] : undefined, `moderation.scores.${type}`, SCORES[type].score, 0, 1_000_000)
+    out[type] = integer(fieldOf(given, type), `moderation.scores.${type}`, SCORES[type].score, 0, 1_000_000)
   }
   return out
 }

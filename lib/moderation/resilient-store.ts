@@ -1,10 +1,11 @@
-import { memoryBanStore } from '../adapters/memory/ban-store.ts'
 import type { Clock } from '../clock.ts'
 import { errors } from '../errors.ts'
 import type { Ban, BanStore, BanSubject, WindowCount } from '../ports/ban-store.ts'
 import { setBounded } from './bounded-map.ts'
 
 export interface ResilienceHooks {
+  /** This process's own store (memory), which stands in while the shared one fails. */
+  fallback: BanStore
   now: Clock
   /** How long to stay on the fallback after a failure before trying the shared store again, ms. */
   retryMs: number
@@ -29,7 +30,7 @@ const MAX_REMEMBERED = 50_000
  * says so (FST_LCAUTH_STORAGE_UNAVAILABLE) rather than report a lift that did not happen.
  */
 export function resilientBanStore (primary: BanStore, hooks: ResilienceHooks): BanStore {
-  const fallback = memoryBanStore()
+  const { fallback } = hooks
   let down = false
   let retryAt = 0
   // Until this time the fallback may hold live counts that must be added to the shared store's.

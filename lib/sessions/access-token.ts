@@ -99,3 +99,27 @@ function isAccessClaims (payload: unknown): payload is AccessClaims {
   return typeof p.sub === 'string' && typeof p.sid === 'string' && typeof p.exp === 'number' && typeof p.iat === 'number' &&
     typeof p.email === 'string' && (p.role === 'USER' || p.role === 'ADMIN')
 }
+
+/** What the core offers about access tokens; the HTTP layer signs them (@fastify/jwt) with these claims. */
+export interface AccessTokens {
+  /** Verifies a token (an expired one too, flagged); null for anything else, and for every token when there is no secret. */
+  verify(token: string): VerifiedAccessToken | null
+  /** The claims of a token for this user's session, issued at `at`, with the host's extras (which never override). */
+  claimsFor(user: User, sessionId: string, at: Date): Record<string, unknown>
+}
+
+export function accessTokens (options: {
+  /** `JWT_SECRET`; null in an operator's process (the CLI), which accepts no token. */
+  secret: string | null
+  issuer: string
+  lifetimeMs: number
+  now: () => Date
+  extraClaims?: ((user: User) => Record<string, unknown>) | undefined
+}): AccessTokens {
+  const { secret, issuer, lifetimeMs, now, extraClaims } = options
+  const verify = secret === null ? () => null : accessTokenVerifier({ secret, issuer, now })
+  return {
+    verify,
+    claimsFor: (user, sessionId, at) => accessTokenClaims(user, sessionId, issuer, at.getTime(), lifetimeMs, extraClaims === undefined ? {} : extraClaims(user))
+  }
+}

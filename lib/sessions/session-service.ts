@@ -1,9 +1,11 @@
 import type { Clock } from '../clock.ts'
 import type { RequestContext } from '../context.ts'
 import { randomId } from '../crypto/random.ts'
-import type { AuthEventEmitter } from '../events.ts'
+import type { AuthEventEmitter, AuthEvents } from '../events.ts'
 import type { Session, Storage, User } from '../ports/storage.ts'
+import { configError } from '../errors.ts'
 import { newRefreshToken, refreshTokenHash, sessionIdOf } from './refresh-token.ts'
+import { firstExpiry, isLive } from './session-state.ts'
 
 export interface SessionPolicy {
   /** Live sessions a user may have; a new login ends the oldest beyond it. */
@@ -14,8 +16,11 @@ export interface SessionPolicy {
   sessionMaxAge: number
   /** How long the previous token counts as a benign race, ms. */
   refreshReuseInterval: number
-  /** Key of the stored refresh-token hashes. */
-  refreshKey: string
+  /**
+   * Key of the stored refresh-token hashes (`JWT_REFRESH_SECRET`). Null in an operator's process (the
+   * CLI), which can list and end sessions but never issues, rotates or reads a refresh token.
+   */
+  refreshKey: string | null
 }
 
 export interface IssuedSession {
@@ -48,13 +53,19 @@ export interface SessionService {
   list(userId: string): Promise<Session[]>
   /** Ends one of the user's own live sessions; false when it is not theirs or not live. */
   revokeOne(userId: string, sessionId: string, context: RequestContext): Promise<boolean>
-  /** Ends every session of the user except `exceptId` (null: all); returns the ids ended. */
+  /**
+   * Ends every session of the user except `exceptId` (null: all); returns the ids ended. The one way
+   * sessions end for account reasons (password change or reset, ban, role, disable, deletion).
+   */
   revokeAll(userId: string, exceptId: string | null, reason: RevocationReason, context: RequestContext): Promise<string[]>
+  /**
+   * Announces sessions that storage already marked revoked (deleting a user does so in the same step):
+   * the revocation mirror learns of them at once and `session.revoked` is emitted for each.
+   */
+  recordRevoked(userId: string, sessionIds: readonly string[], at: Date, reason: RevocationReason, context: RequestContext): void
 }
 
-export type RevocationReason = 'logout' | 'login_replaced' | 'reuse' | 'user_state' | 'session_limit' | 'user_request' | 'password_changed'
-
-const later = (a: Date, b: Date): Date => (a < b ? a : b)
+export type RevocationReason = AuthEvents['session.revoked']['reason']
 
 /** Creates, rotates and ends refresh sessions. Knows nothing of HTTP or cookies. */
 export function sessionService (deps: {
@@ -66,16 +77,17 @@ export function sessionService (deps: {
   onRevoked: (sessionIds: readonly string[], at: Date) => void
 }): SessionService {
   const { storage, now, events, policy, onRevoked } = deps
-  const hashOf = (token: string): string => refreshTokenHash(token, policy.refreshKey)
+  const hashOf = (token: string): string => {
+    if (policy.refreshKey === null) throw configError('jwtRefreshSecret', 'is required to issue or check refresh tokens')
+    return refreshTokenHash(token, policy.refreshKey)
+  }
 
   /** The session a presented token currently opens, or null. */
   async function liveSessionOf (token: string | null): Promise<Session | null> {
     const id = token === null ? null : sessionIdOf(token)
     if (id === null || token === null) return null
     const session = await storage.sessions.findById(id)
-    const at = now()
-    const live = session !== null && session.revokedAt === null && session.expiresAt > at && session.absoluteExpiresAt > at
-    return live && session.refreshTokenHash === hashOf(token) ? session : null
+    return session !== null && isLive(session, now()) && session.refreshTokenHash === hashOf(token) ? session : null
   }
 
   const revoked = (userId: string, ids: readonly string[], at: Date, reason: RevocationReason, context: RequestContext): void => {
@@ -110,7 +122,7 @@ export function sessionService (deps: {
         userId: user.id,
         refreshTokenHash: hashOf(refreshToken),
         createdAt: at,
-        expiresAt: later(new Date(at.getTime() + policy.refreshTokenExpiry), absoluteExpiresAt),
+        expiresAt: firstExpiry(at, policy.refreshTokenExpiry, absoluteExpiresAt),
         absoluteExpiresAt,
         userAgent: context.userAgent,
         ip: context.ip
@@ -145,7 +157,7 @@ export function sessionService (deps: {
       // The swap lost: find out why from the session as it is now.
       const session = await storage.sessions.findById(id)
       if (session === null) return fail('unknown_session', null)
-      if (session.revokedAt !== null || session.expiresAt <= at || session.absoluteExpiresAt <= at) return fail('not_live', session)
+      if (!isLive(session, at)) return fail('not_live', session)
       if (session.previousTokenHash === hash && session.rotatedAt !== null && at.getTime() - session.rotatedAt.getTime() <= policy.refreshReuseInterval) {
         events.emit('refresh.race', { ...context, at, userId: session.userId, sessionId: id })
         return { kind: 'race' }
@@ -172,8 +184,7 @@ export function sessionService (deps: {
 
     async revokeOne (userId, sessionId, context) {
       const session = await storage.sessions.findById(sessionId)
-      const at = now()
-      if (session === null || session.userId !== userId || session.revokedAt !== null || session.expiresAt <= at || session.absoluteExpiresAt <= at) return false
+      if (session === null || session.userId !== userId || !isLive(session, now())) return false
       return revoke(session, 'user_request', context)
     },
 
@@ -182,6 +193,8 @@ export function sessionService (deps: {
       const ids = await storage.sessions.revokeAllForUser(userId, at, exceptId ?? undefined)
       revoked(userId, ids, at, reason, context)
       return ids
-    }
+    },
+
+    recordRevoked: revoked
   }
 }

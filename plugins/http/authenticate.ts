@@ -4,7 +4,7 @@ import { errors } from '../../lib/errors.ts'
 import type { AuthEventEmitter } from '../../lib/events.ts'
 import type { Role } from '../../lib/ports/storage.ts'
 import type { VerifiedAccessToken } from '../../lib/sessions/access-token.ts'
-import type { AuthHook } from '../types.ts'
+import type { AuthHook, AuthUser } from '../types.ts'
 import { bearerToken } from './bearer.ts'
 import { contextOf } from './context.ts'
 
@@ -48,4 +48,9 @@ export function authenticators (deps: {
   }
 
   return { authenticate, requireRole }
+}
+
+/** The user `authenticate` accepted: only for handlers that run after it. */
+export function authUserOf (request: FastifyRequest): AuthUser {
+  return request.authUser as AuthUser
 }

@@ -348,9 +348,9 @@ t.test('smtpMailer refuses options it cannot use, naming the option', async t =>
   const base: SmtpMailerOptions = { host: '127.0.0.1', from: FROM }
   const cases: Array<[Record<string, unknown>, string]> = [
     [{ host: '' }, 'mailer needs a service (such as gmail) or a host'],
-    [{ port: 0 }, 'mailer.port must be a whole number from 1 to 65535'],
-    [{ port: 65536 }, 'mailer.port must be a whole number from 1 to 65535'],
-    [{ port: 25.5 }, 'mailer.port must be a whole number from 1 to 65535'],
+    [{ port: 0 }, 'mailer.port must be an integer from 1 to 65535'],
+    [{ port: 65536 }, 'mailer.port must be an integer from 1 to 65535'],
+    [{ port: 25.5 }, 'mailer.port must be an integer from 1 to 65535'],
     [{ encryption: 'ssl' }, 'mailer.encryption must be tls, starttls or opportunistic'],
     [{ username: USERNAME }, 'mailer.password is required with the other credential (or leave out both)'],
     [{ password: PASSWORD }, 'mailer.username is required with the other credential (or leave out both)'],

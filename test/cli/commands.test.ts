@@ -128,7 +128,7 @@ t.test('purge and migrate', async t => {
   await storage.sessions.create({ id: 'old', userId: 'u', refreshTokenHash: 'h', createdAt: new Date(0), expiresAt: new Date(1000), absoluteExpiresAt: new Date(1000), userAgent: null, ip: null })
   const purge = await cli(['purge'], { storage })
   t.equal(purge.code, 0)
-  t.match(purge.stdout, /Purged 1 session\(s\) and 0 one-time token\(s\)/)
+  t.match(purge.stdout, /Purged 1 session\(s\), 0 one-time token\(s\) and 0 moderation record\(s\)/)
   t.match((await cli(['migrate'], { storage })).stdout, /The memory database is up to date/)
 })
 

@@ -1,15 +1,13 @@
 import t from 'tap'
-import { adminService } from '../../lib/accounts/admin-service.ts'
-import { memoryStorage } from '../../lib/adapters/memory/storage.ts'
 import { noContext } from '../../lib/context.ts'
-import { AuthEventEmitter } from '../../lib/events.ts'
-import { bcryptHasher } from '../../lib/passwords/hasher.ts'
+import { testCore } from '../helpers/core.ts'
 
 function service () {
-  const storage = memoryStorage()
+  const core = testCore()
   const revoked: string[] = []
-  const admin = adminService({ storage, hasher: bcryptHasher({ rounds: 4 }), events: new AuthEventEmitter(() => {}), now: () => new Date(), minPasswordLength: 8, onRevoked: ids => revoked.push(...ids) })
-  return { storage, admin, revoked }
+  // What the running server's revocation mirror hears, in order.
+  core.events.on('session.revoked', event => { revoked.push(event.sessionId) })
+  return { storage: core.storage, admin: core.admin, revoked, core }
 }
 
 t.test('changes to a user who vanished meanwhile are a not-found', async t => {
@@ -31,7 +29,7 @@ t.test('names default to the local part, or the whole address when it is too sho
 })
 
 t.test('operator changes reach the running server\'s revocation mirror at once', async t => {
-  const { storage, admin, revoked } = service()
+  const { storage, admin, revoked, core } = service()
   const user = await admin.createUser({ email: 'alice@example.com', password: 'correct horse battery' }, noContext)
   const open = (id: string) => storage.sessions.create({ id, userId: user.id, refreshTokenHash: id, createdAt: new Date(), expiresAt: new Date(Date.now() + 1e6), absoluteExpiresAt: new Date(Date.now() + 1e6), userAgent: null, ip: null })
   await open('s1')
@@ -41,4 +39,5 @@ t.test('operator changes reach the running server\'s revocation mirror at once',
   await open('s3')
   await admin.deleteUser(user, 'operator', noContext)
   t.same(revoked, ['s1', 's2', 's3'])
+  t.ok(['s1', 's2', 's3'].every(core.mirror.isRevoked), 'the mirror knows every one')
 })

@@ -1,7 +1,8 @@
 import fastifyEnv from '@fastify/env'
 import Fastify from 'fastify'
 import t from 'tap'
-import { envSchema, envVariables, optionsFromEnv } from '../../lib/env.ts'
+import { optionsFromEnv } from '../../lib/env/options-from-env.ts'
+import { envSchema, envVariables } from '../../lib/env/variables.ts'
 
 const refusal = (env: Record<string, string>): string => {
   try {

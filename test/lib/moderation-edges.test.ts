@@ -81,7 +81,7 @@ t.test('resilientBanStore: a lift counts when only the fallback held the ban', a
     lift: async subject => { if (down) throw new Error('ECONNRESET'); return await inner.lift(subject) },
     list: async now => { if (down) throw new Error('ECONNRESET'); return await inner.list(now) }
   }
-  const store = resilientBanStore(primary, { now: clock.now, retryMs: 1000, onDown: () => {}, onUp: () => {} })
+  const store = resilientBanStore(primary, { fallback: memoryBanStore(), now: clock.now, retryMs: 1000, onDown: () => {}, onUp: () => {} })
   await store.put({ subject: { kind: 'ip', id: '203.0.113.9' }, reason: 'outage', createdAt: clock.now(), expiresAt: new Date(clock.ms() + HOUR) })
   down = false
   clock.advance(1000)

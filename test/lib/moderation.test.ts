@@ -2,14 +2,14 @@ import { setImmediate as tick } from 'node:timers/promises'
 import t from 'tap'
 import { AuthEventEmitter, type AuthEventName, type AuthEvents, type Ban, type BanStore, type BanSubject, memoryBanStore, type User } from '../../index.ts'
 import { noContext } from '../../lib/context.ts'
-import { optionsFromEnv } from '../../lib/env.ts'
+import { optionsFromEnv } from '../../lib/env/options-from-env.ts'
 import { banCache } from '../../lib/moderation/ban-cache.ts'
 import { type ModerationConfig, resolveModeration } from '../../lib/moderation/config.ts'
 import { LIMITERS, type LimiterName, SCORES, type ViolationType } from '../../lib/moderation/limits.ts'
 import { moderationService } from '../../lib/moderation/moderation-service.ts'
 import { resilientBanStore } from '../../lib/moderation/resilient-store.ts'
 import { isBrowser } from '../../lib/moderation/user-agent.ts'
-import { resolveOptions } from '../../lib/options.ts'
+import { resolveOptions } from '../../lib/options/resolve.ts'
 import { baseOptions } from '../helpers/app.ts'
 import { manualClock } from '../helpers/doubles.ts'
 
@@ -330,7 +330,7 @@ function resilientRig (options: { watch?: boolean, init?: boolean } = {}): {
   const clock = manualClock()
   const downs: unknown[] = []
   const ups = { count: 0 }
-  const store = resilientBanStore(primary, { now: clock.now, retryMs: 1000, onDown: error => { downs.push(error) }, onUp: () => { ups.count++ } })
+  const store = resilientBanStore(primary, { fallback: memoryBanStore(), now: clock.now, retryMs: 1000, onDown: error => { downs.push(error) }, onUp: () => { ups.count++ } })
   return { store, inner, state, clock, downs, ups }
 }
 

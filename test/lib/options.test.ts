@@ -1,5 +1,6 @@
 import t from 'tap'
-import { resolveOptions, SAMPLE_SECRETS, type AuthOptions } from '../../lib/options.ts'
+import { resolveOptions, SAMPLE_SECRETS } from '../../lib/options/resolve.ts'
+import type { AuthOptions } from '../../lib/options/types.ts'
 
 const strong = 'a-strong-random-access-secret-of-more-than-32-bytes'
 const strongRefresh = 'another-strong-random-refresh-secret-over-32-bytes'

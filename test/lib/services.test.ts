@@ -1,41 +1,17 @@
 import t from 'tap'
-import { accountService } from '../../lib/accounts/account-service.ts'
-import { adminService } from '../../lib/accounts/admin-service.ts'
-import { subjectHasher } from '../../lib/accounts/subject.ts'
 import { memoryStorage } from '../../lib/adapters/memory/storage.ts'
 import { noContext } from '../../lib/context.ts'
-import { AuthEventEmitter, type AuthEventName } from '../../lib/events.ts'
-import { bcryptHasher } from '../../lib/passwords/hasher.ts'
+import type { AuthEventName } from '../../lib/events.ts'
 import type { Storage } from '../../lib/ports/storage.ts'
-import { sessionService } from '../../lib/sessions/session-service.ts'
+import { testCore } from '../helpers/core.ts'
 
 const now = (): Date => new Date('2030-01-01T00:00:00Z')
 
 function services (storage: Storage = memoryStorage()) {
   const seen: AuthEventName[] = []
-  const events = new AuthEventEmitter(() => {})
-  events.onAny(name => seen.push(name))
-  const sessions = sessionService({
-    storage,
-    now,
-    events,
-    onRevoked: () => {},
-    policy: { maxPerUser: 20, refreshTokenExpiry: 86_400_000, sessionMaxAge: 30 * 86_400_000, refreshReuseInterval: 10_000, refreshKey: 'k'.repeat(32) }
-  })
-  const hasher = bcryptHasher({ rounds: 4 })
-  const admin = adminService({ storage, hasher, events, now, minPasswordLength: 8, onRevoked: () => {} })
-  const accounts = accountService({
-    storage,
-    hasher,
-    sessions,
-    admin,
-    events,
-    now,
-    mail: null,
-    verification: null,
-    policy: { requireVerifiedEmail: false, domainClient: 'http://localhost', allowRegistration: true, allowAccountDeletion: true, allowEmailLogin: true, allowedEmailDomains: null, minPasswordLength: 8, subjectOf: subjectHasher(Buffer.alloc(32)) }
-  })
-  return { storage, sessions, accounts, seen }
+  const core = testCore({ storage, now })
+  core.events.onAny(name => seen.push(name))
+  return { storage, sessions: core.sessions, accounts: core.accounts, seen }
 }
 
 const newUser = { email: 'a@example.test', name: 'Alice', username: null, provider: 'local', emailVerified: true, passwordHash: null }

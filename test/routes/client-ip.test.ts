@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fast
 import t from 'tap'
 import authPlugin, { type AuthOptions } from '../../index.ts'
 import { addressKey, proxyTrust, type TrustProxy } from '../../lib/moderation/client-address.ts'
-import { resolveOptions } from '../../lib/options.ts'
+import { resolveOptions } from '../../lib/options/resolve.ts'
 import { alice, baseOptions, build, relaxedModeration } from '../helpers/app.ts'
 
 interface ErrorBody { statusCode: number, code: string, error: string, message: string }

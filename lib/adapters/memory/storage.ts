@@ -1,6 +1,6 @@
 import { randomId } from '../../crypto/random.ts'
+import { endedAt, isLive, rotationOf } from '../../sessions/session-state.ts'
 import {
-  RETIRED_HASHES_KEPT,
   type Identity, type IdentityStore, type NewOneTimeToken, type NewSession, type NewUser, type OneTimeToken,
   type OneTimeTokenPurpose, type OneTimeTokenStore, type Rotation, type Session, type SessionStore, type Storage,
   type User, type UserPatch, type UserStore
@@ -10,10 +10,6 @@ import {
 // Values are cloned on the way in and out so callers can never mutate the store.
 
 const copy = <T>(value: T): T => structuredClone(value)
-
-function isLive (session: Session, now: Date): boolean {
-  return session.revokedAt === null && session.expiresAt > now && session.absoluteExpiresAt > now
-}
 
 /** In-memory storage for tests and quick experiments: everything is lost when the process ends. */
 export function memoryStorage (): Storage {
@@ -122,20 +118,7 @@ export function memoryStorage (): Storage {
     async rotate (id: string, expectedHash: string, next: Rotation) {
       const session = sessions.get(id)
       if (!session || session.refreshTokenHash !== expectedHash || !isLive(session, next.at)) return null
-      const retired = session.previousTokenHash === null
-        ? session.retiredTokenHashes
-        : [session.previousTokenHash, ...session.retiredTokenHashes].slice(0, RETIRED_HASHES_KEPT)
-      const rotated: Session = copy({
-        ...session,
-        refreshTokenHash: next.refreshTokenHash,
-        previousTokenHash: session.refreshTokenHash,
-        retiredTokenHashes: retired,
-        rotatedAt: next.at,
-        lastUsedAt: next.at,
-        expiresAt: next.expiresAt < session.absoluteExpiresAt ? next.expiresAt : session.absoluteExpiresAt,
-        userAgent: next.userAgent,
-        ip: next.ip
-      })
+      const rotated: Session = copy({ ...session, ...rotationOf(session, next) })
       sessions.set(id, rotated)
       return copy(rotated)
     },
@@ -165,8 +148,7 @@ export function memoryStorage (): Storage {
     async purge (before) {
       let count = 0
       for (const [id, session] of sessions) {
-        const ended = session.revokedAt ?? (session.expiresAt < session.absoluteExpiresAt ? session.expiresAt : session.absoluteExpiresAt)
-        if (ended < before) {
+        if (endedAt(session) < before) {
           sessions.delete(id)
           count++
         }

@@ -1,7 +1,7 @@
 import { createTransport } from 'nodemailer'
 import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool'
 import type { Mailer, MailMessage } from '../../ports/mailer.ts'
-import { checkSmtpOptions, isPlainAddress, type SmtpMailerOptions } from './options.ts'
+import { checkSmtpOptions, isPlainAddress, type SmtpMailerOptions } from '../../mail/smtp-options.ts'
 import { SmtpDeadlineError, smtpFailure } from './smtp-failure.ts'
 
 const DEFAULT_TIMEOUT_MS = 10_000

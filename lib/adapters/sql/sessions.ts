@@ -1,5 +1,6 @@
 import type { NotNull } from 'kysely'
-import { RETIRED_HASHES_KEPT, type Session, type SessionStore } from '../../ports/storage.ts'
+import type { Session, SessionStore } from '../../ports/storage.ts'
+import { rotationOf } from '../../sessions/session-state.ts'
 import type { SqlContext } from './context.ts'
 import { toSession } from './rows.ts'
 
@@ -38,22 +39,19 @@ export function sqlSessionStore (ctx: SqlContext): SessionStore {
     async rotate (id, expectedHash, next) {
       const current = await findById(id)
       if (current === null || current.refreshTokenHash !== expectedHash) return null
-      const retired = current.previousTokenHash === null
-        ? current.retiredTokenHashes
-        : [current.previousTokenHash, ...current.retiredTokenHashes].slice(0, RETIRED_HASHES_KEPT)
-      const expiresAt = next.expiresAt < current.absoluteExpiresAt ? next.expiresAt : current.absoluteExpiresAt
+      const rotated = rotationOf(current, next)
       // The compare-and-swap: the row changes only if the random hash read above is still current
       // and the session is still live, so of concurrent rotations exactly one matches.
       const row = await db.updateTable('lcauth_sessions')
         .set({
-          refresh_token_hash: next.refreshTokenHash,
-          previous_token_hash: expectedHash,
-          retired_token_hashes: JSON.stringify(retired),
+          refresh_token_hash: rotated.refreshTokenHash,
+          previous_token_hash: rotated.previousTokenHash,
+          retired_token_hashes: JSON.stringify(rotated.retiredTokenHashes),
           rotated_at: time(next.at),
           last_used_at: time(next.at),
-          expires_at: time(expiresAt),
-          user_agent: next.userAgent,
-          ip: next.ip
+          expires_at: time(rotated.expiresAt),
+          user_agent: rotated.userAgent,
+          ip: rotated.ip
         })
         .where('id', '=', id)
         .where('refresh_token_hash', '=', expectedHash)

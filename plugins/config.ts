@@ -1,0 +1,60 @@
+import type { FastifyPluginAsync } from 'fastify'
+import { subPlugin } from './sub-plugin.ts'
+
+const configResponse = {
+  200: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      emailLoginEnabled: { type: 'boolean' },
+      registrationEnabled: { type: 'boolean' },
+      socialLoginEnabled: { type: 'boolean' },
+      emailEnabled: { type: 'boolean' },
+      passwordResetEnabled: { type: 'boolean' },
+      socialLogins: { type: 'array', items: { type: 'string' } },
+      googleLoginEnabled: { type: 'boolean' },
+      githubLoginEnabled: { type: 'boolean' },
+      discordLoginEnabled: { type: 'boolean' },
+      facebookLoginEnabled: { type: 'boolean' },
+      openidLoginEnabled: { type: 'boolean' },
+      openidLabel: { type: 'string' },
+      openidImageUrl: { type: 'string' },
+      serverDomain: { type: 'string' },
+      minPasswordLength: { type: 'integer' }
+    }
+  }
+} as const
+
+/** The social providers LibreChat's login page knows by name; any other registered provider is listed in `socialLogins` only. */
+const NAMED_FLAGS = ['google', 'github', 'discord', 'facebook'] as const
+
+/**
+ * `librechat-auth/config`: GET config, what a login page needs to know, with LibreChat's field names.
+ * The providers come from the registry their sub-plugins fill.
+ */
+export const configPlugin: FastifyPluginAsync = subPlugin('config', async function config (fastify) {
+  const { lcauth } = fastify
+  const build = (): Record<string, unknown> => {
+    const { config } = lcauth
+    const providers = lcauth.providers.list()
+    const social = providers.filter(p => p.name !== 'openid')
+    const openid = lcauth.providers.get('openid')
+    const flags = Object.fromEntries(NAMED_FLAGS.map(name => [`${name}LoginEnabled`, social.some(p => p.name === name)]))
+    return {
+      emailLoginEnabled: config.allowEmailLogin,
+      registrationEnabled: config.allowRegistration,
+      socialLoginEnabled: config.allowSocialLogin,
+      emailEnabled: lcauth.mail !== null,
+      passwordResetEnabled: lcauth.passwordReset.mode !== 'disabled',
+      socialLogins: social.map(p => p.name),
+      ...flags,
+      openidLoginEnabled: openid !== null,
+      openidLabel: openid?.label ?? 'Login with OpenID',
+      openidImageUrl: openid?.imageUrl ?? '',
+      serverDomain: config.domainServer,
+      minPasswordLength: config.minPasswordLength
+    }
+  }
+
+  fastify.get('/config', { schema: { response: configResponse } }, async () => build())
+})

@@ -1,0 +1,55 @@
+import { memoryBanStore } from '../lib/adapters/memory/ban-store.ts'
+import { memoryStorage } from '../lib/adapters/memory/storage.ts'
+import { openBanStore } from '../lib/adapters/open-ban-store.ts'
+import { openStorage } from '../lib/adapters/open-storage.ts'
+import type { CoreParts } from '../lib/core.ts'
+import type { SmtpMailerOptions } from '../lib/mail/smtp-options.ts'
+import { checkFunction, checkPort } from '../lib/options/parts.ts'
+import type { AuthOptions, BanStoreDescriptor, StorageDescriptor } from '../lib/options/types.ts'
+import type { BanStore } from '../lib/ports/ban-store.ts'
+import type { Mailer } from '../lib/ports/mailer.ts'
+import type { Storage } from '../lib/ports/storage.ts'
+
+/**
+ * Checks the parts a host injects, before anything is opened: a storage, ban store, mailer or hasher
+ * missing a method, or a claims hook that is not a function, fails registration naming the option.
+ */
+export function checkInjectedParts (options: AuthOptions): void {
+  const { storage, banStore, mailer, hasher } = options
+  if (storage !== undefined && !isDescriptor(storage)) checkPort(storage, 'storage')
+  if (banStore !== undefined && !isDescriptor(banStore)) checkPort(banStore, 'banStore')
+  if (mailer !== undefined && isMailer(mailer)) checkPort(mailer, 'mailer')
+  if (hasher !== undefined) checkPort(hasher, 'hasher')
+  checkFunction(options.accessTokenClaims, 'accessTokenClaims')
+  checkFunction(options.now, 'now')
+}
+
+export type OpenedParts = Pick<CoreParts, 'storage' | 'bans' | 'banFallback' | 'mailer'> & { owns: NonNullable<CoreParts['owns']> }
+
+/**
+ * Opens what the options name. What the host passed in is the host's to close; what the plugin opened
+ * (the default memory storage, a URL, SMTP settings) is the plugin's. Drivers load only when named.
+ */
+export async function openParts (options: AuthOptions): Promise<OpenedParts> {
+  const given = options.storage
+  const storage = given === undefined ? memoryStorage() : isDescriptor(given) ? await openStorage(given.url, { migrate: given.migrate ?? true, option: 'storage.url' }) : given
+  await storage.init()
+  const bans = await openBanStore(options.banStore, storage)
+  const mailer = options.mailer === undefined ? null : isMailer(options.mailer) ? options.mailer : (await import('../lib/adapters/nodemailer/index.ts')).smtpMailer(options.mailer)
+  return {
+    storage,
+    bans: bans.store,
+    // A shared store (SQL, Redis) gets this instance's memory in front of it, for when it fails.
+    ...(bans.store.kind === 'memory' ? {} : { banFallback: memoryBanStore() }),
+    mailer,
+    owns: { storage: given === undefined || isDescriptor(given), bans: bans.owned, mailer: mailer !== null && !isMailer(options.mailer as Mailer | SmtpMailerOptions) }
+  }
+}
+
+function isDescriptor (part: Storage | StorageDescriptor | BanStore | BanStoreDescriptor): part is StorageDescriptor | BanStoreDescriptor {
+  return typeof part === 'object' && part !== null && typeof (part as { url?: unknown }).url === 'string'
+}
+
+function isMailer (mailer: Mailer | SmtpMailerOptions): mailer is Mailer {
+  return typeof mailer === 'object' && mailer !== null && typeof (mailer as Mailer).send === 'function'
+}

@@ -1,0 +1,35 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { PasswordChange } from '../lib/accounts/account-service.ts'
+import { authUserOf } from './http/authenticate.ts'
+import { contextOf } from './http/context.ts'
+import { guardsOf, kitOf } from './scope-kit.ts'
+import { messageResponse, type Schema } from './schemas.ts'
+import { subPlugin } from './sub-plugin.ts'
+
+const passwordChangeBody: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['currentPassword', 'password', 'confirm_password'],
+  properties: {
+    currentPassword: { type: 'string', maxLength: 1024 },
+    password: { type: 'string', maxLength: 1024 },
+    confirm_password: { type: 'string', maxLength: 1024 }
+  }
+}
+
+/** `librechat-auth/password`: POST password, a signed-in user changes their password; every other session ends. */
+export const passwordPlugin: FastifyPluginAsync = subPlugin('password', async function password (fastify) {
+  const { lcauth } = fastify
+  const kit = kitOf(fastify)
+  const { guard } = guardsOf(fastify)
+
+  fastify.post<{ Body: PasswordChange }>('/password', {
+    schema: { body: passwordChangeBody, response: messageResponse },
+    onRequest: [kit.sameSite, guard('passwordChange')],
+    preHandler: lcauth.authenticate
+  }, async (request) => {
+    const user = authUserOf(request)
+    await lcauth.accounts.changePassword(user.id, user.sessionId, request.body, contextOf(request))
+    return { message: 'Password changed. Every other session has been signed out.' }
+  })
+})
