@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie'
 import fastifyJwt from '@fastify/jwt'
 import { Ajv } from 'ajv'
 import type { FastifyInstance } from 'fastify'
@@ -40,6 +41,9 @@ export function authScope (host: FastifyInstance, core: Core, jwtSecret: string)
     scope.addHook('onSend', async (_request, reply) => {
       void reply.header('cache-control', 'no-store')
     })
+
+    // One cookie stack: the host's @fastify/cookie when it registered one, else ours, in this scope only.
+    if (!scope.hasRequestDecorator('cookies')) await scope.register(fastifyCookie)
 
     // @fastify/jwt under a namespace and its own decorator name, inside this scope only: it never claims
     // `request.user` or the host's `fastify.jwt`. The signer is configured once, here.

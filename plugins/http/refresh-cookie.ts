@@ -1,9 +1,10 @@
-import { parseCookie, stringifySetCookie } from 'cookie'
+import type { CookieSerializeOptions } from '@fastify/cookie'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
 /**
  * The refresh cookie: HttpOnly, SameSite=Strict, Path=/, no Domain; `__Host-` prefixed and Secure
- * when the server is reached over https. Only the configured name is ever read.
+ * when the server is reached over https. Only the configured name is ever read. Read and written
+ * through @fastify/cookie (registered in the plugin's scope unless the host has it).
  */
 export interface RefreshCookie {
   readonly name: string
@@ -16,21 +17,25 @@ const MAX_COOKIE_HEADER = 8192
 
 export function refreshCookie (secure: boolean): RefreshCookie {
   const name = secure ? '__Host-refreshToken' : 'refreshToken'
-  const attributes = { httpOnly: true, secure, sameSite: 'strict', path: '/' } as const
+  // Every attribute explicit, so a host's @fastify/cookie `parseOptions` (a Domain, signing) never
+  // changes this cookie: the `__Host-` prefix forbids a Domain, and the value is already unguessable.
+  const attributes: CookieSerializeOptions = { httpOnly: true, secure, sameSite: 'strict', path: '/', signed: false, partitioned: false }
+  Object.assign(attributes, { domain: undefined })
   return {
     name,
     read (request) {
       const header = request.headers.cookie
       if (typeof header !== 'string' || header.length > MAX_COOKIE_HEADER) return null
-      const value = parseCookie(header)[name]
+      // A host that registered @fastify/cookie with `hook: false` leaves `request.cookies` unset.
+      const value = (request.cookies ?? request.server.parseCookie(header))[name]
       return typeof value === 'string' && value !== '' ? value : null
     },
     set (reply, token, expiresAt, now) {
       const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - now.getTime()) / 1000))
-      reply.header('set-cookie', stringifySetCookie({ name, value: token, maxAge, ...attributes }))
+      void reply.setCookie(name, token, { ...attributes, maxAge })
     },
     clear (reply) {
-      reply.header('set-cookie', stringifySetCookie({ name, value: '', maxAge: 0, expires: new Date(0), ...attributes }))
+      void reply.clearCookie(name, attributes)
     }
   }
 }

@@ -42,9 +42,10 @@ export class EventLog {
 interface Teardown { teardown(fn: () => unknown): void }
 
 /** A fresh app with the plugin, closed when the test ends. */
-export async function build (t: Teardown, options: Partial<AuthOptions> = {}, setup?: (app: FastifyInstance) => void | Promise<void>): Promise<{ app: FastifyInstance, events: EventLog }> {
+export async function build (t: Teardown, options: Partial<AuthOptions> = {}, setup?: (app: FastifyInstance) => void | Promise<void>, before?: (app: FastifyInstance) => Promise<void>): Promise<{ app: FastifyInstance, events: EventLog }> {
   const app = Fastify({ logger: false })
   t.teardown(() => app.close())
+  if (before) await before(app)
   await app.register(authPlugin, { ...baseOptions, ...options })
   const events = new EventLog()
   app.lcauth.events.onAny((name, payload) => events.all.push({ name, payload }))
