@@ -20,10 +20,11 @@ import { bcryptHasher, type PasswordHasher } from './passwords/hasher.ts'
 import type { BanStore } from './ports/ban-store.ts'
 import type { Mailer } from './ports/mailer.ts'
 import type { Storage, User } from './ports/storage.ts'
-import { accessTokens, type AccessTokens } from './sessions/access-token.ts'
 import { purger, type Purger } from './sessions/purge.ts'
 import { revocationMirror, type RevocationMirror } from './sessions/revocation-mirror.ts'
 import { sessionService, type SessionService } from './sessions/session-service.ts'
+import { accessTokens, type AccessTokens } from './tokens/access-tokens.ts'
+import { hmacKeySet } from './tokens/key-set.ts'
 
 /** How the core logs: pino's call shape, so a Fastify logger fits as it is. */
 export interface CoreLog {
@@ -163,7 +164,7 @@ export function createCore (parts: CoreParts): Core {
     }
   })
   const purge = purger({ storage, bans, now, intervalMs: config.purgeInterval, keepRevokedMs: config.sessionExpiry, log })
-  const tokens = accessTokens({ secret: config.jwtSecret, issuer: config.domainServer, lifetimeMs: config.sessionExpiry, now, extraClaims: parts.accessTokenClaims })
+  const tokens = accessTokens({ keys: config.jwtSecret === null ? null : hmacKeySet(config.jwtSecret), issuer: config.domainServer, lifetimeMs: config.sessionExpiry, now, extraClaims: parts.accessTokenClaims })
 
   let closing: Promise<void> | null = null
   const close = async (): Promise<void> => {

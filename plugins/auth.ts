@@ -69,7 +69,7 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
   }
   fastify.decorate('lcauth', lcauth)
 
-  await fastify.register(authScope(fastify, core, config.jwtSecret))
+  await fastify.register(authScope(fastify, core))
 }
 
 /** The root plugin: `fastify.register(authPlugin, options)`. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { PublicUser } from '../lib/accounts/public-user.ts'
 import type { Core } from '../lib/core.ts'
-import type { VerifiedAccessToken } from '../lib/sessions/access-token.ts'
+import type { VerifiedAccessToken } from '../lib/tokens/access-tokens.ts'
 import type { IssuedSession } from '../lib/sessions/session-service.ts'
 import type { Guards } from './http/moderation-guard.ts'
 import type { RefreshCookie } from './http/refresh-cookie.ts'

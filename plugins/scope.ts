@@ -1,10 +1,8 @@
 import fastifyCookie from '@fastify/cookie'
-import fastifyJwt from '@fastify/jwt'
 import { Ajv } from 'ajv'
 import type { FastifyInstance } from 'fastify'
 import { publicUser } from '../lib/accounts/public-user.ts'
 import type { Core } from '../lib/core.ts'
-import { ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_TYPE } from '../lib/sessions/access-token.ts'
 import { endsAt } from '../lib/sessions/session-state.ts'
 import { crossSiteGuard } from './http/cross-site.ts'
 import { authErrorHandler } from './http/error-handler.ts'
@@ -17,7 +15,7 @@ import { SUB_PLUGINS } from './sub-plugins.ts'
  * JSON-only body parser, error mapping and no-store caching, none of which touch the host app. It
  * offers its sub-plugins the `lcauthScope` kit and registers them, each under its prefix.
  */
-export function authScope (host: FastifyInstance, core: Core, jwtSecret: string): (scope: FastifyInstance) => Promise<void> {
+export function authScope (host: FastifyInstance, core: Core): (scope: FastifyInstance) => Promise<void> {
   const { config } = core
   return async function lcauthScope (scope) {
     const ajv = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, strict: true })
@@ -45,15 +43,6 @@ export function authScope (host: FastifyInstance, core: Core, jwtSecret: string)
     // One cookie stack: the host's @fastify/cookie when it registered one, else ours, in this scope only.
     if (!scope.hasRequestDecorator('cookies')) await scope.register(fastifyCookie)
 
-    // @fastify/jwt under a namespace and its own decorator name, inside this scope only: it never claims
-    // `request.user` or the host's `fastify.jwt`. The signer is configured once, here.
-    await scope.register(fastifyJwt, {
-      secret: jwtSecret,
-      namespace: 'lcauth',
-      decoratorName: 'lcauthJwtPayload',
-      sign: { algorithm: ACCESS_TOKEN_ALGORITHM, header: { alg: ACCESS_TOKEN_ALGORITHM, typ: ACCESS_TOKEN_TYPE } }
-    })
-    const jwt = (scope.jwt as unknown as Record<'lcauth', { sign(payload: Record<string, unknown>): string }>).lcauth
     const cookie = refreshCookie(config.sessionCookieSecure)
     const kit: ScopeKit = {
       host,
@@ -64,7 +53,7 @@ export function authScope (host: FastifyInstance, core: Core, jwtSecret: string)
       async issue (reply, issued) {
         const at = core.now()
         cookie.set(reply, issued.refreshToken, endsAt(issued.session), at)
-        return { token: jwt.sign(core.accessTokens.claimsFor(issued.user, issued.session.id, at)), user: publicUser(issued.user) }
+        return { token: core.accessTokens.issue(issued.user, issued.session.id, at), user: publicUser(issued.user) }
       }
     }
     scope.decorate(SCOPE_KIT, kit)
