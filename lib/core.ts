@@ -124,7 +124,7 @@ export function createCore (parts: CoreParts): Core {
     }
   })
 
-  const mail = mailer === null ? null : mailService({ mailer, appTitle: config.appTitle, templates: parts.mailTemplates ?? {}, perRecipient: config.mailPerRecipient, now, log })
+  const mail = mailer === null ? null : mailService({ mailer, appTitle: config.appTitle, templates: parts.mailTemplates ?? {}, perRecipient: config.mailPerRecipient, now, log, store: bans, subjectOf })
   const emailVerification = mail === null
     ? null
     : emailVerificationService({ storage, mail, events, now, policy: { expiryMs: config.emailVerificationExpiry, domainClient: config.domainClient, subjectOf } })

@@ -27,7 +27,7 @@ export function emailVerificationService (deps: {
 
   async function send (user: User, context: RequestContext): Promise<void> {
     // A throttled request changes nothing: the link already mailed stays the one that works.
-    if (!mail.reserve('verifyEmail', user.email)) return
+    if (!await mail.reserve('verifyEmail', user.email)) return
     await storage.oneTimeTokens.deleteForUser(user.id, 'email_verification')
     const { token, hash } = newOneTimeSecret()
     const at = now()

@@ -62,7 +62,7 @@ export function passwordResetService (deps: {
       if (user === null || user.disabledAt !== null) return {}
       if (policy.mode === 'unsafe') return { link: (await issue(user)).link }
       // A throttled request changes nothing: the link already mailed stays the one that works.
-      if (!(mail as MailService).reserve('resetRequest', user.email)) return {}
+      if (!await (mail as MailService).reserve('resetRequest', user.email)) return {}
       const { link, hash } = await issue(user)
       const minutes = Math.round(policy.expiryMs / 60_000)
       ;(mail as MailService).send('resetRequest', { address: user.email, name: user.name }, { name: user.name, email: user.email, link, validMinutes: minutes }, async () => {

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.ts'
+import type { BanStore } from '../ports/ban-store.ts'
 import type { MailAddress, Mailer } from '../ports/mailer.ts'
 import { type MailKind, type MailTemplate, type MailVars, renderMail } from './templates.ts'
 
@@ -11,18 +12,22 @@ type Vars = Omit<MailVars, 'appTitle' | 'name'> & { name?: string }
 
 export interface MailService {
   /**
-   * Takes one of the recipient's slots for this kind of mail: false (and nothing recorded) when they
-   * already got `perRecipient.max` of them in the window. A caller that must create something for the
-   * mail (a token) reserves first, so a throttled request changes nothing.
+   * Takes one of the recipient's slots for this kind of mail: false when they already got
+   * `perRecipient.max` of them in the current window. Counted in the ban store, so every instance
+   * shares one count per recipient. A caller that must create something for the mail (a token)
+   * reserves first, so a throttled request changes nothing.
    */
-  reserve(kind: MailKind, address: string): boolean
+  reserve(kind: MailKind, address: string): Promise<boolean>
   /**
    * Sends a reserved mail after the current request answers, so a request that mails and one that does
    * not take the same time. `onFailure` runs when the transport refuses it.
    */
   send(kind: MailKind, to: MailAddress, vars: Vars, onFailure?: () => Promise<void>): void
-  /** `reserve` then `send`; a throttled mail is dropped silently (no mail bombs; the caller's answer does not change). */
-  queue(kind: MailKind, to: MailAddress, vars: Vars): boolean
+  /**
+   * `reserve` then `send`, both after the current request answers; a throttled mail is dropped silently
+   * (no mail bombs; the caller's answer does not change).
+   */
+  queue(kind: MailKind, to: MailAddress, vars: Vars): void
   /** Resolves when every queued mail has been handed to the transport or failed (tests, shutdown). */
   idle(): Promise<void>
 }
@@ -34,32 +39,29 @@ export function mailService (deps: {
   perRecipient: { max: number, windowMs: number }
   now: Clock
   log: MailLog
+  /** Where the per-recipient windows are counted (the ban store: shared between instances when it is). */
+  store: Pick<BanStore, 'hit'>
+  /** A keyed hash of the address: window keys never hold an address in clear. */
+  subjectOf: (address: string) => string
 }): MailService {
-  const { mailer, appTitle, templates, perRecipient, now, log } = deps
+  const { mailer, appTitle, templates, perRecipient, now, log, store, subjectOf } = deps
   const pending = new Set<Promise<void>>()
-  /** (kind, address) → send times within the window. */
-  const recent = new Map<string, number[]>()
 
-  const reserve = (kind: MailKind, address: string): boolean => {
-    const key = `${kind}\u0000${address}`
-    const at = now().getTime()
-    const times = (recent.get(key) ?? []).filter(t => t > at - perRecipient.windowMs)
-    if (times.length >= perRecipient.max) {
-      recent.set(key, times)
-      log.warn({ event: 'lcauth.mail_throttled', kind }, 'mail not sent: this recipient got enough of these lately')
-      return false
-    }
-    times.push(at)
-    recent.set(key, times)
-    // Forget idle recipients so the map stays bounded by recent traffic.
-    if (recent.size > 10_000) for (const [k, v] of recent) if ((v.at(-1) as number) <= at - perRecipient.windowMs) recent.delete(k)
-    return true
+  const reserve = async (kind: MailKind, address: string): Promise<boolean> => {
+    const window = await store.hit(`mail:${kind}:${subjectOf(address)}`, perRecipient.windowMs, now())
+    if (window.count <= perRecipient.max) return true
+    log.warn({ event: 'lcauth.mail_throttled', kind }, 'mail not sent: this recipient got enough of these lately')
+    return false
   }
 
-  const send = (kind: MailKind, to: MailAddress, vars: Vars, onFailure?: () => Promise<void>): void => {
-    const message = renderMail(kind, { ...vars, name: vars.name ?? to.name ?? to.address, appTitle }, templates[kind])
+  /** After the current request answers: passes `gate` (when given), renders, hands over to the transport. */
+  const deliver = (kind: MailKind, to: MailAddress, vars: Vars, gate: (() => Promise<boolean>) | null, onFailure?: () => Promise<void>): void => {
     const job = new Promise<void>(resolve => setImmediate(resolve))
-      .then(() => mailer.send({ to, ...message }))
+      .then(async () => {
+        if (gate !== null && !await gate()) return
+        const message = renderMail(kind, { ...vars, name: vars.name ?? to.name ?? to.address, appTitle }, templates[kind])
+        await mailer.send({ to, ...message })
+      })
       .catch(async (err: unknown) => {
         log.error({ err, event: 'lcauth.mail_failed', kind }, 'mail could not be sent')
         await onFailure?.()
@@ -71,12 +73,8 @@ export function mailService (deps: {
 
   return {
     reserve,
-    send,
-    queue (kind, to, vars) {
-      if (!reserve(kind, to.address)) return false
-      send(kind, to, vars)
-      return true
-    },
+    send: (kind, to, vars, onFailure) => { deliver(kind, to, vars, null, onFailure) },
+    queue: (kind, to, vars) => { deliver(kind, to, vars, () => reserve(kind, to.address)) },
     async idle () {
       while (pending.size > 0) await Promise.all([...pending])
     }

@@ -1,5 +1,5 @@
 import type { Ban, BanStore, BanSubject } from '../ports/ban-store.ts'
-import { setBounded } from './bounded-map.ts'
+import { Lru } from 'toad-cache'
 
 const MAX_ENTRIES = 10_000
 
@@ -16,7 +16,8 @@ export function banCache (store: BanStore, ttlMs: number): {
   forget(subject: BanSubject): void
   stop(): void
 } {
-  const entries = new Map<string, { ban: Ban | null, until: number }>()
+  // Least recently used first out: a flood of distinct subjects cannot grow it past MAX_ENTRIES.
+  const entries = new Lru<{ ban: Ban | null, until: number }>(MAX_ENTRIES)
   const keyOf = (subject: BanSubject): string => `${subject.kind}\u0000${subject.id}`
   const forget = (subject: BanSubject): void => { entries.delete(keyOf(subject)) }
   const unwatch = store.watch?.(forget)
@@ -28,7 +29,7 @@ export function banCache (store: BanStore, ttlMs: number): {
       const ban = await store.find(subject, now)
       if (ttlMs > 0) {
         const until = now.getTime() + ttlMs
-        setBounded(entries, key, { ban, until: ban === null ? until : Math.min(until, ban.expiresAt.getTime()) }, MAX_ENTRIES)
+        entries.set(key, { ban, until: ban === null ? until : Math.min(until, ban.expiresAt.getTime()) })
       }
       return ban
     },

@@ -49,7 +49,7 @@ export function loginThrottle (deps: {
   const keys = (email: string, context: RequestContext): { account: string, pair: string, hour: string, known: string } => {
     const account = subjectOf(email)
     const client = addressKey(context.ip ?? 'unknown')
-    return { account: `login-account:${account}`, pair: `login-pair:${account}:${client}`, hour: `login-hour:${account}`, known: `login-known:${account}:${client}` }
+    return { account: `login-account:${account}`, pair: `login-pair:v2:${account}:${client}`, hour: `login-hour:${account}`, known: `login-known:v2:${account}:${client}` }
   }
   const throttled = (context: RequestContext, subject: string, scope: 'client' | 'account', delayMs: number): void => {
     events.emit('security.login_throttled', { ...context, at: now(), subject, scope, delayMs })

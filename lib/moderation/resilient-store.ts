@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts'
 import { errors } from '../errors.ts'
 import type { Ban, BanStore, BanSubject, WindowCount } from '../ports/ban-store.ts'
-import { setBounded } from './bounded-map.ts'
+import { Lru } from 'toad-cache'
 
 export interface ResilienceHooks {
   /** This process's own store (memory), which stands in while the shared one fails. */
@@ -15,7 +15,7 @@ export interface ResilienceHooks {
   onUp: () => void
 }
 
-/** Entries remembered per map before it is cleared: a bound on memory under a flood of distinct keys. */
+/** Entries remembered per map (least recently used first out): a bound on memory under a flood of distinct keys. */
 const MAX_REMEMBERED = 50_000
 
 /**
@@ -36,8 +36,9 @@ export function resilientBanStore (primary: BanStore, hooks: ResilienceHooks): B
   // Until this time the fallback may hold live counts that must be added to the shared store's.
   let fallbackLiveUntil = 0
   // What the shared store last said: window counts and scores by key, bans by subject.
-  const lastCounts = new Map<string, { count: number, until: number }>()
-  const lastBans = new Map<string, Ban>()
+  // Bounded, least recently used first out: a flood of distinct keys cannot grow them.
+  const lastCounts = new Lru<{ count: number, until: number }>(MAX_REMEMBERED)
+  const lastBans = new Lru<Ban>(MAX_REMEMBERED)
   const pending: Array<{ subject: BanSubject, type: string, score: number, ttlMs: number }> = []
 
   const usingFallback = (): boolean => down && hooks.now().getTime() < retryAt
@@ -66,7 +67,6 @@ export function resilientBanStore (primary: BanStore, hooks: ResilienceHooks): B
       failed(error)
     }
   }
-  const remember = <V>(map: Map<string, V>, key: string, value: V): void => { setBounded(map, key, value, MAX_REMEMBERED) }
   const lastCount = (key: string, now: Date): number => {
     const last = lastCounts.get(key)
     return last !== undefined && last.until > now.getTime() ? last.count : 0
@@ -97,7 +97,7 @@ export function resilientBanStore (primary: BanStore, hooks: ResilienceHooks): B
       return await either(async () => {
         const ban = await primary.find(subject, now)
         if (ban === null) lastBans.delete(key)
-        else remember(lastBans, key, ban)
+        else lastBans.set(key, ban)
         return ban ?? (fallbackLive(now) ? await fallback.find(subject, now) : null)
       }, async () => {
         const last = lastBans.get(key)
@@ -132,7 +132,7 @@ export function resilientBanStore (primary: BanStore, hooks: ResilienceHooks): B
       const key = scoreKey(subject, type)
       return await either(async () => {
         const total = await primary.addViolation(subject, type, score, ttlMs, now)
-        remember(lastCounts, key, { count: total, until: now.getTime() + ttlMs })
+        lastCounts.set(key, { count: total, until: now.getTime() + ttlMs })
         return total
       }, async () => {
         if (pending.length < MAX_REMEMBERED) pending.push({ subject, type, score, ttlMs })
@@ -146,7 +146,7 @@ export function resilientBanStore (primary: BanStore, hooks: ResilienceHooks): B
         localUntil(local.resetAt.getTime())
         return { count: lastCount(key, now) + local.count, resetAt: local.resetAt }
       }
-      remember(lastCounts, key, { count: shared.count, until: shared.resetAt.getTime() })
+      lastCounts.set(key, { count: shared.count, until: shared.resetAt.getTime() })
       if (!fallbackLive(now)) return shared
       const local = await fallback.peek(key, now)
       return { count: shared.count + local.count, resetAt: shared.resetAt }

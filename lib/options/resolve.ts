@@ -1,6 +1,6 @@
 import { canonicalDomain } from '../accounts/email.ts'
 import { configError } from '../errors.ts'
-import { proxyTrust, type TrustProxy } from '../moderation/client-address.ts'
+import { isForgeable, type TrustProxy } from '../moderation/client-address.ts'
 import { resolveModeration } from '../moderation/config.ts'
 import type { AuthConfig, AuthOptions, CoreConfig } from './types.ts'
 import { fieldOf, httpUrl, integer, objectOf, optionalBoolean, routePrefix, text } from './validate.ts'
@@ -89,7 +89,7 @@ function resolveSettings (options: AuthOptions, domainServer: string, production
   const sessionCookieSecure = bool('sessionCookieSecure', domainServer.startsWith('https:'))
   if (!sessionCookieSecure) warnings.push('sessionCookieSecure is false: the refresh cookie is sent over plain http')
   const trustProxy = get('trustProxy') as TrustProxy | undefined
-  if (proxyTrust(trustProxy).forgeable) risky('trustProxy', 'is a hop count or true: every client can choose its own address through X-Forwarded-For (give the proxies\' addresses or CIDR ranges)')
+  if (isForgeable(trustProxy)) risky('trustProxy', 'is a hop count or true: every client can choose its own address through X-Forwarded-For (give the proxies\' addresses or CIDR ranges)')
   const prefixes = objectOf(get('routePrefixes'), 'routePrefixes')
 
   return {

@@ -172,7 +172,7 @@ export interface AuthConfig {
   userPrefix: string
   bodyLimit: number
   moderation: ModerationConfig
-  /** As given; `proxyTrust()` turns it into the client-address rule. */
+  /** As given; the plugin turns it into the client-address rule (invalid entries fail registration). */
   trustProxy: TrustProxy | undefined
 }
 

@@ -10,6 +10,12 @@ import type { Ban, BanStore } from '../../lib/ports/ban-store.ts'
 import { clientKeyOf, contextOf } from './context.ts'
 import { rateLimitStore } from './rate-limit-store.ts'
 
+/**
+ * Limiter keys. Bumped whenever the text of a key changes (v2: IPv6 /64 keys in compressed form),
+ * so counts kept under the old text are left to expire instead of being misread.
+ */
+export const LIMIT_KEY_PREFIX = 'limit:v2:'
+
 export type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>
 
 /** Counts one request against a limiter; returns the wait in ms when it is over the limit, else null. */
@@ -52,7 +58,7 @@ export async function moderationGuards (scope: FastifyInstance, deps: Moderation
 
   const limiter = (name: LimiterName, keyOf: (request: FastifyRequest) => string): Limiter => {
     const { max, windowMs } = config.limits[name]
-    const check = scope.createRateLimit({ max, timeWindow: windowMs, keyGenerator: request => `limit:${name}:${keyOf(request)}` })
+    const check = scope.createRateLimit({ max, timeWindow: windowMs, keyGenerator: request => `${LIMIT_KEY_PREFIX}${name}:${keyOf(request)}` })
     return async request => {
       const result = await check(request)
       return !result.isAllowed && result.isExceeded ? result.ttl : null

@@ -1,6 +1,6 @@
 import type { FastifyRateLimitOptions, FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
+import { Lru } from 'toad-cache'
 import type { Clock } from '../../lib/clock.ts'
-import { setBounded } from '../../lib/moderation/bounded-map.ts'
 import type { BanStore, WindowCount } from '../../lib/ports/ban-store.ts'
 
 type Callback = (error: Error | null, result?: { current: number, ttl: number }) => void
@@ -22,7 +22,7 @@ const MAX_LEASED_KEYS = 10_000
  */
 export function rateLimitStore (store: BanStore, now: Clock): FastifyRateLimitStoreCtor {
   const shared = store.kind !== 'memory'
-  const leases = new Map<string, { next: number, last: number, resetAt: number }>()
+  const leases = new Lru<{ next: number, last: number, resetAt: number }>(MAX_LEASED_KEYS)
   // A reservation on its way, per key: others wait for it rather than each reserve a run of their own.
   const reserving = new Map<string, Promise<unknown>>()
 
@@ -31,7 +31,7 @@ export function rateLimitStore (store: BanStore, now: Clock): FastifyRateLimitSt
       window => {
         const first = window.count - amount + 1
         const resetAt = window.resetAt.getTime()
-        if (amount > 1) setBounded(leases, key, { next: first + 1, last: window.count, resetAt }, MAX_LEASED_KEYS)
+        if (amount > 1) leases.set(key, { next: first + 1, last: window.count, resetAt })
         callback(null, { current: first, ttl: Math.max(0, resetAt - at) })
       },
       (error: Error) => { callback(error) }

@@ -5,6 +5,7 @@ import { memoryStorage } from '../../lib/adapters/memory/storage.ts'
 import { noContext } from '../../lib/context.ts'
 import { oneTimeHash } from '../../lib/crypto/one-time.ts'
 import { AuthEventEmitter } from '../../lib/events.ts'
+import { memoryBanStore } from '../../lib/adapters/memory/ban-store.ts'
 import { mailService } from '../../lib/mail/mail-service.ts'
 import { bcryptHasher } from '../../lib/passwords/hasher.ts'
 import type { Mailer, MailMessage } from '../../lib/ports/mailer.ts'
@@ -21,7 +22,7 @@ const refusing = (): Mailer & { tried: MailMessage[] } => {
 t.test('a verification mail that cannot be sent leaves no usable token behind', async t => {
   const storage = memoryStorage()
   const mailer = refusing()
-  const mail = mailService({ mailer, appTitle: 'Chat', templates: {}, perRecipient: { max: 3, windowMs: 60_000 }, now, log: quiet })
+  const mail = mailService({ mailer, appTitle: 'Chat', templates: {}, perRecipient: { max: 3, windowMs: 60_000 }, now, log: quiet, store: memoryBanStore(), subjectOf: String })
   const verification = emailVerificationService({ storage, mail, events: new AuthEventEmitter(() => {}), now, policy: { expiryMs: 86_400_000, domainClient: 'https://chat.example.test', subjectOf: String } })
   const user = await storage.users.create({ email: 'a@example.test', name: 'Alice', username: null, provider: 'local', emailVerified: false, passwordHash: null }, now())
   await verification.send(user as NonNullable<typeof user>, noContext)
@@ -33,12 +34,12 @@ t.test('a verification mail that cannot be sent leaves no usable token behind', 
 t.test('a reset request with something that is not an email answers like any other', async t => {
   const storage = memoryStorage()
   const events = new AuthEventEmitter(() => {})
-  const mail = mailService({ mailer: refusing(), appTitle: 'Chat', templates: {}, perRecipient: { max: 3, windowMs: 60_000 }, now, log: quiet })
+  const mail = mailService({ mailer: refusing(), appTitle: 'Chat', templates: {}, perRecipient: { max: 3, windowMs: 60_000 }, now, log: quiet, store: memoryBanStore(), subjectOf: String })
   const sessions = sessionService({ storage, now, events, onRevoked: () => {}, policy: { maxPerUser: 20, refreshTokenExpiry: 1e6, sessionMaxAge: 1e7, refreshReuseInterval: 1e4, refreshKey: 'k' } })
   const reset = passwordResetService({ storage, hasher: bcryptHasher({ rounds: 4 }), sessions, mail, events, now, policy: { mode: 'mail', acceptLinks: true, expiryMs: 900_000, domainClient: 'https://chat.example.test', minPasswordLength: 8, subjectOf: String } })
   t.same(await reset.request('not an email at all', noContext), {})
   const verification = emailVerificationService({ storage, mail, events, now, policy: { expiryMs: 86_400_000, domainClient: 'https://chat.example.test', subjectOf: String } })
   await verification.resend('not an email at all', noContext)
   await mail.idle()
-  t.equal(mail.reserve('verifyEmail', 'x@example.test'), true, 'nothing was reserved or sent for it')
+  t.equal(await mail.reserve('verifyEmail', 'x@example.test'), true, 'nothing was reserved or sent for it')
 })

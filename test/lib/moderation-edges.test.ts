@@ -3,7 +3,7 @@ import { memoryBanStore } from '../../lib/adapters/memory/ban-store.ts'
 import { memoryStorage } from '../../lib/adapters/memory/storage.ts'
 import { openBanStore } from '../../lib/adapters/open-ban-store.ts'
 import { AuthEventEmitter } from '../../lib/events.ts'
-import { setBounded } from '../../lib/moderation/bounded-map.ts'
+import { banCache } from '../../lib/moderation/ban-cache.ts'
 import { resolveModeration } from '../../lib/moderation/config.ts'
 import { loginThrottle } from '../../lib/moderation/login-throttle.ts'
 import { moderationService } from '../../lib/moderation/moderation-service.ts'
@@ -13,14 +13,24 @@ import { manualClock } from '../helpers/doubles.ts'
 
 const HOUR = 3_600_000
 
-t.test('setBounded forgets everything once full, but never for a key it already holds', async t => {
-  const map = new Map([['a', 1], ['b', 2]])
-  setBounded(map, 'a', 10, 2)
-  t.same([...map], [['a', 10], ['b', 2]], 'replacing a held key keeps the rest')
-  setBounded(map, 'c', 3, 2)
-  t.same([...map], [['c', 3]], 'a new key past the bound starts over')
-  setBounded(map, 'd', 4, 2)
-  t.same([...map], [['c', 3], ['d', 4]])
+t.test('the ban cache is bounded: past 10,000 subjects the least recently used is asked again', async t => {
+  let finds = 0
+  const inner = memoryBanStore()
+  const store: BanStore = { ...inner, kind: inner.kind, find: async (subject, now) => { finds++; return inner.find(subject, now) } }
+  const cache = banCache(store, 60_000)
+  const now = new Date()
+  const ip = (i: number) => ({ kind: 'ip' as const, id: `10.0.${i >> 8}.${i & 255}` })
+  await cache.find(ip(0), now)
+  await cache.find(ip(1), now)
+  for (let i = 2; i <= 10_000; i++) await cache.find(ip(i), now)
+  await cache.find(ip(1), now)
+  t.equal(finds, 10_001, 'ip(1) still cached')
+  await cache.find(ip(10_001), now)
+  await cache.find(ip(0), now)
+  t.equal(finds, 10_003, 'ip(0), the least recently used, was evicted and asked again')
+  await cache.find(ip(1), now)
+  t.equal(finds, 10_003, 'the recently used one stayed')
+  cache.stop()
 })
 
 t.test('openBanStore: a URL that is not redis:// is a configuration error naming the option; a redis URL opens the Redis adapter', async t => {
@@ -66,7 +76,7 @@ t.test('the login throttle keys a context without an address under one shared "u
   await throttle.before('a@example.com', context)
   await throttle.failed('a@example.com', context)
   await t.rejects(throttle.before('a@example.com', context), { code: 'FST_LCAUTH_RATE_LIMITED' })
-  t.equal((await store.peek('login-pair:h(a@example.com):unknown', new Date())).count, 1)
+  t.equal((await store.peek('login-pair:v2:h(a@example.com):unknown', new Date())).count, 1)
 })
 
 t.test('resilientBanStore: a lift counts when only the fallback held the ban', async t => {

@@ -78,7 +78,7 @@ function suite (url: string): void {
     const perInstance = [0, 1, 2].map(n => statuses.filter((s, i) => i % 3 === n && s !== 429).length)
     t.comment(`passed per instance: ${perInstance.join(', ')}`)
 
-    const hit = await admin.hgetall(`${prefix}hit:limit:login:127.0.0.1`)
+    const hit = await admin.hgetall(`${prefix}hit:limit:v2:login:127.0.0.1`)
     t.equal(hit.n, '100', 'the shared counter saw every attempt (an atomic script, no lost update)')
     const { scanned, forever } = await keysWithoutTtl(admin, prefix)
     t.ok(scanned.some(key => key.startsWith(`${prefix}hit:`)) && scanned.some(key => key.startsWith(`${prefix}score:`)), `limiter and score keys were written (${scanned.length} keys)`)

@@ -152,7 +152,7 @@ function suite (url: string): void {
     const A = '192.0.2.1'
     const before = await Promise.all([...Array.from({ length: 3 }, () => h.login(A)), ...Array.from({ length: 3 }, () => h.message(A, token))])
     t.same(before, [401, 401, 401, 200, 200, 200], 'before the cut: A used 3 of 6 logins and 3 of 6 messages')
-    t.equal((await admin.hget(`${prefix}hit:limit:login:${A}`, 'n')), '3', 'counted in Redis')
+    t.equal((await admin.hget(`${prefix}hit:limit:v2:login:${A}`, 'n')), '3', 'counted in Redis')
     t.same(h.events.names().filter(name => name.startsWith('moderation.store')), [])
 
     // The cut, with requests already on their way and more right behind.
@@ -298,12 +298,12 @@ function suite (url: string): void {
     t.equal(passed(logins), MAX, `${MAX} of 8 logins pass: the limit works from memory`)
     const messages = await burst(8, () => h.message(B, token))
     t.equal(passed(messages), MAX, `${MAX} of 8 messages pass`)
-    t.equal(await admin.exists(`${prefix}hit:limit:login:${B}`), 0, 'nothing reached Redis')
+    t.equal(await admin.exists(`${prefix}hit:limit:v2:login:${B}`), 0, 'nothing reached Redis')
 
     link.restore()
     t.not(await until(h, 'moderation.store_recovered', 5000), null, 'recovers once Redis is reachable')
     t.equal(await h.login(B), 429, 'the counts from before still count')
-    t.equal(await admin.hget(`${prefix}hit:limit:login:${B}`, 'n'), '1', 'now counting in Redis')
+    t.equal(await admin.hget(`${prefix}hit:limit:v2:login:${B}`, 'n'), '1', 'now counting in Redis')
     noFailures(t, h)
   })
 

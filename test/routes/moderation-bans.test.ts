@@ -1,5 +1,6 @@
 import t from 'tap'
 import { memoryBanStore, type BanStore } from '../../index.ts'
+import { LIMIT_KEY_PREFIX } from '../../plugins/http/moderation-guard.ts'
 import { alice, build, refreshCookieOf } from '../helpers/app.ts'
 import { countingHasher, manualClock } from '../helpers/doubles.ts'
 import {
@@ -21,8 +22,8 @@ function countedStore (): { store: BanStore, hits: Map<string, number> } {
     ...inner,
     kind: inner.kind,
     hit: (key, windowMs, now) => {
-      const limiter = key.split(':')[1] ?? ''
-      if (key.startsWith('limit:')) hits.set(limiter, (hits.get(limiter) ?? 0) + 1)
+      const limiter = key.slice(LIMIT_KEY_PREFIX.length).split(':')[0] ?? ''
+      if (key.startsWith(LIMIT_KEY_PREFIX)) hits.set(limiter, (hits.get(limiter) ?? 0) + 1)
       return inner.hit(key, windowMs, now)
     }
   }
