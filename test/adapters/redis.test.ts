@@ -59,11 +59,16 @@ function suite (url: string): void {
   const test: TestFn = (name, fn) => t.test(name, async () => { await fn() })
   banStoreConformance(test, () => fresh())
 
-  t.test('the suite runs on the ioredis version the package pins (the one users get)', async t => {
-    const pinned = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> }).dependencies.ioredis
+  t.test('the suite runs on the ioredis version pinned for development, inside the range users may install', async t => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { devDependencies: Record<string, string>, peerDependencies: Record<string, string> }
+    const pinned = pkg.devDependencies.ioredis as string
     const loaded = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('ioredis/package.json'), 'utf8')) as { version: string }).version
     t.match(pinned, /^\d+\.\d+\.\d+$/, 'an exact version, not a range')
     t.equal(loaded, pinned)
+    // The peer range is a caret range: same major, at least its minimum.
+    const [major, minor, patch] = (/^\^(\d+)\.(\d+)\.(\d+)$/.exec(pkg.peerDependencies.ioredis ?? '') ?? []).slice(1).map(Number)
+    const [lMajor, lMinor, lPatch] = loaded.split('.').map(Number)
+    t.ok(major !== undefined && lMajor === major && ((lMinor as number) > (minor as number) || (lMinor === minor && (lPatch as number) >= (patch as number))), `${loaded} satisfies the peer range ${pkg.peerDependencies.ioredis}`)
   })
 
   t.test('after the conformance run, every key carries a TTL', async t => {

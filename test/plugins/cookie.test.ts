@@ -12,7 +12,7 @@ t.test('a host that registered @fastify/cookie first shares it; its parseOptions
   const cookie = response.cookies.find(c => c.name === 'refreshToken')
   t.match(cookie, { httpOnly: true, sameSite: 'Strict', path: '/' })
   t.equal(cookie?.domain, undefined, 'no Domain')
-  t.notMatch(cookie?.value, /\.[A-Za-z0-9+/]{43}$/, 'not signed by the host\'s secret')
+  t.equal(cookie?.value.split('.').length, 2, 'our `<session>.<secret>` as is: not signed by the host\'s secret (which appends a third part)')
   const refreshed = await app.inject({ method: 'POST', url: '/api/auth/refresh', cookies: { refreshToken: refreshCookieOf(response) as string } })
   t.equal(refreshed.statusCode, 200)
   t.ok(refreshCookieOf(refreshed), 'rotated through the host\'s @fastify/cookie')
