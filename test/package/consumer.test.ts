@@ -19,16 +19,25 @@ const env = { ...inherited, _TAPJS_PROCESSINFO_COVERAGE_: '0', npm_config_ignore
 const run = async (command: string, args: string[], cwd: string, extra: Record<string, string> = {}): Promise<{ stdout: string, stderr: string }> =>
   promisify(execFile)(command, args, { cwd, env: { ...env, ...extra }, maxBuffer: 16 * 1024 * 1024 })
 
-/** A small ESM host app in the consumer project: registers the plugin with `options`, prints what happened as JSON. */
+/**
+ * A small ESM host app in the consumer project: registers the plugin with `options`, reads the config,
+ * then signs up, logs in and refreshes with the cookie it got (@fastify/cookie as the host's tree has
+ * it); prints what happened as JSON.
+ */
 const hostApp = (options: string): string => `
 import Fastify from 'fastify'
 import authPlugin from 'librechat-auth'
 const app = Fastify()
 try {
-  await app.register(authPlugin, { ...${JSON.stringify({ ...SECRETS, domainServer: 'http://127.0.0.1:3080', production: false })}, ...${options} })
+  await app.register(authPlugin, { ...${JSON.stringify({ ...SECRETS, domainServer: 'http://127.0.0.1:3080', production: false, allowRegistration: true, bcryptRounds: 4 })}, ...${options} })
   await app.ready()
-  const reply = await app.inject({ method: 'GET', url: '/api/auth/config' })
-  console.log(JSON.stringify({ status: reply.statusCode, body: reply.json() }))
+  const config = await app.inject({ method: 'GET', url: '/api/auth/config' })
+  const account = { email: 'alice@example.com', password: 'a long enough passphrase' }
+  const register = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { name: 'Alice', ...account, confirm_password: account.password } })
+  const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: account })
+  const cookie = login.cookies.find(c => c.name === 'refreshToken')
+  const refresh = await app.inject({ method: 'POST', url: '/api/auth/refresh', cookies: { refreshToken: cookie?.value ?? '' } })
+  console.log(JSON.stringify({ status: config.statusCode, body: config.json(), flow: [register.statusCode, login.statusCode, cookie?.httpOnly, refresh.statusCode] }))
 } catch (error) {
   console.log(JSON.stringify({ code: error.code, message: error.message }))
 } finally {
@@ -65,6 +74,7 @@ t.test('packed and installed in a fresh project with fastify alone', async t => 
   await writeFile(join(app, 'memory.mjs'), hostApp('{}'))
   const memory = JSON.parse((await run('node', ['memory.mjs'], app)).stdout) as { status: number, body: Record<string, unknown> }
   t.match(memory, { status: 200, body: { emailLoginEnabled: true, serverDomain: 'http://127.0.0.1:3080' } }, 'the plugin answers on memory storage')
+  t.match(memory, { flow: [200, 200, true, 200] }, 'sign-up, login and a refresh with the HttpOnly cookie work')
 
   await writeFile(join(app, 'sqlite.mjs'), hostApp("{ storage: { url: 'sqlite:x.db' } }"))
   t.same(JSON.parse((await run('node', ['sqlite.mjs'], app)).stdout), {
