@@ -1,5 +1,6 @@
 import { memoryBanStore } from '../lib/adapters/memory/ban-store.ts'
 import { memoryStorage } from '../lib/adapters/memory/storage.ts'
+import { loadDriver } from '../lib/adapters/load-driver.ts'
 import { openBanStore } from '../lib/adapters/open-ban-store.ts'
 import { openStorage } from '../lib/adapters/open-storage.ts'
 import type { CoreParts } from '../lib/core.ts'
@@ -31,11 +32,12 @@ export type OpenedParts = Pick<CoreParts, 'storage' | 'bans' | 'banFallback' | '
  * (the default memory storage, a URL, SMTP settings) is the plugin's. Drivers load only when named.
  */
 export async function openParts (options: AuthOptions): Promise<OpenedParts> {
+  // The mailer first: building it opens nothing, so a missing nodemailer leaves nothing open behind.
+  const mailer = options.mailer === undefined ? null : isMailer(options.mailer) ? options.mailer : await smtpMailer(options.mailer)
   const given = options.storage
   const storage = given === undefined ? memoryStorage() : isDescriptor(given) ? await openStorage(given.url, { migrate: given.migrate ?? true, option: 'storage.url' }) : given
   await storage.init()
   const bans = await openBanStore(options.banStore, storage)
-  const mailer = options.mailer === undefined ? null : isMailer(options.mailer) ? options.mailer : (await import('../lib/adapters/nodemailer/index.ts')).smtpMailer(options.mailer)
   return {
     storage,
     bans: bans.store,
@@ -44,6 +46,11 @@ export async function openParts (options: AuthOptions): Promise<OpenedParts> {
     mailer,
     owns: { storage: given === undefined || isDescriptor(given), bans: bans.owned, mailer: mailer !== null && !isMailer(options.mailer as Mailer | SmtpMailerOptions) }
   }
+}
+
+/** The SMTP mailer these settings describe; nodemailer is loaded only now (not installed: a configuration error naming it). */
+async function smtpMailer (settings: SmtpMailerOptions): Promise<Mailer> {
+  return loadDriver('nodemailer', 'mailer', async () => (await import('../lib/adapters/nodemailer/index.ts')).smtpMailer(settings))
 }
 
 function isDescriptor (part: Storage | StorageDescriptor | BanStore | BanStoreDescriptor): part is StorageDescriptor | BanStoreDescriptor {

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import type { Storage } from '../ports/storage.ts'
 import { commands, NotFoundError, parseCommandArgs } from './commands.ts'
 import { type CliContext, cliContext } from './context.ts'
@@ -7,13 +8,19 @@ import { type CliIO, input, UsageError } from './io.ts'
 export const EXIT = { ok: 0, usage: 1, notFound: 2, policy: 3 } as const
 
 function help (): string {
-  const lines = ['Usage: librechat-auth <command> [arguments]', '', 'Commands:']
+  const lines = ['Usage: librechat-auth <command> [arguments]', '       librechat-auth --version | --help', '', 'Commands:']
   for (const command of Object.values(commands)) lines.push(`  ${command.usage}`, `      ${command.summary}`)
-  lines.push('', 'Storage: DATABASE_URL (sqlite:path/to/file.db or postgres://...), default sqlite:data/librechat-auth.db.',
+  lines.push('', 'Options:', '  --version, -v', '      Print the version of librechat-auth and exit.', '  --help, -h', '      Print this help and exit.',
+    '', 'Storage: DATABASE_URL (sqlite:path/to/file.db or postgres://...), default sqlite:data/librechat-auth.db.',
     'Password policy and bcrypt cost: MIN_PASSWORD_LENGTH, BCRYPT_ROUNDS, as for the server.',
     'Bans: in the storage database, or in Redis with USE_REDIS=true and REDIS_URI (and REDIS_KEY_PREFIX), as for the server.',
     'Exit codes: 0 done, 1 usage or failure, 2 not found or duplicate, 3 password policy.')
   return lines.join('\n')
+}
+
+/** The installed package's version, from its own package.json (reached by the package's name, so the source and dist/ read the same file). */
+function version (): string {
+  return (createRequire(import.meta.url)('librechat-auth/package.json') as { version: string }).version
 }
 
 /**
@@ -23,6 +30,10 @@ function help (): string {
  */
 export async function runCli (argv: readonly string[], io: CliIO, options: { storage?: Storage, defaultDatabaseUrl?: string } = {}): Promise<number> {
   const [name, ...rest] = argv
+  if (name === '--version' || name === '-v') {
+    io.stdout.write(`${version()}\n`)
+    return EXIT.ok
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' && rest[0] !== undefined ? commands[rest[0]] : undefined
     io.stdout.write(`${topic ? `Usage: librechat-auth ${topic.usage}\n\n${topic.summary}` : help()}\n`)

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises'
 import t from 'tap'
 import { dataDir, startExample } from '../helpers/example.ts'
 
-// The real `librechat-auth` binary as npm installs it (dist/, built by `npm test` and by `prepare`),
+// The real `librechat-auth` binary as npm installs it (dist/, built by `npm test` and by `prepack`),
 // configured only through its environment.
 const root = new URL('../../', import.meta.url).pathname
 const bin = `${root}dist/lib/cli/bin.js`

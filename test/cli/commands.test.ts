@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import t from 'tap'
 import { memoryStorage } from '../../index.ts'
 import { cli } from '../helpers/cli.ts'
@@ -150,6 +151,15 @@ t.test('help, unknown commands and bad variables', async t => {
   const bad = await cli(['list-users'], { env: { MIN_PASSWORD_LENGTH: 'eight' }, storage: memoryStorage() })
   t.equal(bad.code, 1)
   t.match(bad.stderr, /MIN_PASSWORD_LENGTH must be a whole number/)
+})
+
+t.test('--version and -v print the version from package.json; --help lists them', async t => {
+  const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  for (const flag of ['--version', '-v']) {
+    const r = await cli([flag])
+    t.same([r.code, r.stdout, r.stderr], [0, `${version}\n`, ''], flag)
+  }
+  t.match((await cli(['--help'])).stdout, /--version, -v\n\s+Print the version/)
 })
 
 t.test('DATABASE_URL picks the database; a last line without a newline still counts', async t => {

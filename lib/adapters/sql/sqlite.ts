@@ -17,9 +17,11 @@ export interface SqliteStorageOptions {
 
 /**
  * Storage in one SQLite file (better-sqlite3, WAL mode), shareable by several processes on one
- * machine: the server and the CLI. Nothing is opened until the first call (`init()`).
+ * machine: the server and the CLI. The file is not opened until the first call (`init()`); the native
+ * addon is loaded at once, so a missing or mismatched build fails here, where the storage is chosen.
  */
 export function sqliteStorage (options: SqliteStorageOptions): Storage {
+  new BetterSqlite3(':memory:').close()
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: async () => open(options.filename, busyTimeoutMs) })
