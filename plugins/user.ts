@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { publicUser } from '../lib/accounts/public-user.ts'
 import { errors } from '../lib/errors.ts'
 import { authUserOf } from './http/authenticate.ts'
-import { optionalBody } from './http/body.ts'
+import { absentBodyAsEmpty } from './http/body.ts'
 import { contextOf } from './http/context.ts'
 import { guardsOf, kitOf } from './scope-kit.ts'
 import { messageResponse, publicUserSchema, type Schema } from './schemas.ts'
@@ -20,14 +20,15 @@ export const userPlugin: FastifyPluginAsync = subPlugin('user', async function u
   const kit = kitOf(fastify)
   const { guard } = guardsOf(fastify)
 
-  fastify.delete<{ Body: { password?: string } | undefined }>('/delete', {
-    schema: { response: messageResponse },
+  fastify.delete<{ Body: { password?: string } }>('/delete', {
+    schema: { body: deleteBody, response: messageResponse },
     onRequest: [kit.sameSite, guard('accountDeletion')],
-    preValidation: optionalBody(deleteBody),
+    // The body is optional: none at all is checked against the schema as `{}`.
+    preValidation: absentBodyAsEmpty,
     preHandler: lcauth.authenticate
   }, async (request, reply) => {
     const { id, sessionId } = authUserOf(request)
-    await lcauth.accounts.deleteAccount(id, sessionId, request.body?.password, contextOf(request))
+    await lcauth.accounts.deleteAccount(id, sessionId, request.body.password, contextOf(request))
     kit.cookie.clear(reply)
     return { message: 'Your account has been deleted.' }
   })
