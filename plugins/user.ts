@@ -4,11 +4,13 @@ import { errors } from '../lib/errors.ts'
 import { authUserOf } from './http/authenticate.ts'
 import { absentBodyAsEmpty } from './http/body.ts'
 import { contextOf } from './http/context.ts'
+import { BEARER, BODY_REFUSALS, documented, errorResponses, GUARD_REFUSALS, TOKEN_REFUSALS } from './route-docs.ts'
 import { guardsOf, kitOf } from './scope-kit.ts'
 import { messageResponse, publicUserSchema, type Schema } from './schemas.ts'
 import { subPlugin } from './sub-plugin.ts'
 
 const deleteBody: Schema = {
+  description: 'Optional: no body at all is the same as {}. Accounts with a password must give it; accounts without one need a session started in the last five minutes.',
   type: 'object',
   additionalProperties: false,
   properties: { password: { type: 'string', maxLength: 1024 } }
@@ -21,7 +23,17 @@ export const userPlugin: FastifyPluginAsync = subPlugin('user', async function u
   const { guard } = guardsOf(fastify)
 
   fastify.delete<{ Body: { password?: string } }>('/delete', {
-    schema: { body: deleteBody, response: messageResponse },
+    schema: documented({
+      summary: 'Delete the signed-in user\'s account and everything tied to it; the refresh cookie is cleared',
+      tags: ['user'],
+      security: BEARER,
+      body: deleteBody,
+      response: {
+        ...messageResponse,
+        ...errorResponses(BODY_REFUSALS, GUARD_REFUSALS, 'FST_LCAUTH_UNAUTHORIZED', 'FST_LCAUTH_WRONG_PASSWORD', 'FST_LCAUTH_REAUTHENTICATION_REQUIRED',
+          'FST_LCAUTH_ACCOUNT_DELETION_DISABLED', 'FST_LCAUTH_BUSY', 'FST_LCAUTH_STORAGE_UNAVAILABLE')
+      }
+    }),
     onRequest: [kit.sameSite, guard('accountDeletion')],
     // The body is optional: none at all is checked against the schema as `{}`.
     preValidation: absentBodyAsEmpty,
@@ -36,7 +48,12 @@ export const userPlugin: FastifyPluginAsync = subPlugin('user', async function u
   // The prefix itself (`/api/user`), without a trailing-slash twin.
   fastify.get('/', {
     prefixTrailingSlash: 'no-slash',
-    schema: { response: { 200: publicUserSchema } },
+    schema: documented({
+      summary: 'The signed-in user',
+      tags: ['user'],
+      security: BEARER,
+      response: { 200: { ...publicUserSchema, description: 'The signed-in user, as stored now.' }, ...errorResponses(TOKEN_REFUSALS, 'FST_LCAUTH_STORAGE_UNAVAILABLE') }
+    }),
     onRequest: guard(null),
     preHandler: lcauth.authenticate
   }, async (request) => {
