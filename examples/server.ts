@@ -75,9 +75,8 @@ export async function buildExampleServer (env: Env): Promise<{ app: FastifyInsta
     options.jwtRefreshSecret ??= secrets.jwtRefreshSecret
     app.log.warn(`JWT_SECRET or JWT_REFRESH_SECRET is not set: using development secrets ${created ? 'just created in' : 'kept in'} ${config.DATA_DIR as string}/dev-secrets.json (never in production)`)
   }
+  // The plugin logs every security event through app.log (its logEvents option): the audit trail.
   await app.register(authPlugin, options)
-  // An audit trail: every security event as one structured log line (events never carry secrets).
-  app.lcauth.events.onAny((event, payload) => app.log.info({ event, ...payload }, 'auth event'))
 
   app.get('/api/demo/protected', { preHandler: app.lcauth.authenticate }, async (request) => ({
     message: `Hello, ${request.authUser?.email ?? 'nobody'}.`,

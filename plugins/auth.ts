@@ -4,6 +4,7 @@ import { createCore } from '../lib/core.ts'
 import { addressKey } from '../lib/moderation/client-address.ts'
 import { resolveOptions } from '../lib/options/resolve.ts'
 import type { AuthOptions } from '../lib/options/types.ts'
+import { logEvents } from './event-log.ts'
 import { authenticators } from './http/authenticate.ts'
 import { proxyTrust } from './http/client-address.ts'
 import { moderationApi } from './moderation-api.ts'
@@ -34,6 +35,7 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
     ...(options.mailTemplates === undefined ? {} : { mailTemplates: options.mailTemplates }),
     ...(options.accessTokenClaims === undefined ? {} : { accessTokenClaims: options.accessTokenClaims })
   })
+  if (config.logEvents) logEvents(core.events, fastify.log)
   fastify.addHook('onReady', core.start)
   fastify.addHook('onClose', core.close)
 

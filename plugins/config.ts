@@ -1,8 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify'
+import { documented, errorResponses } from './route-docs.ts'
 import { subPlugin } from './sub-plugin.ts'
 
 const configResponse = {
   200: {
+    description: 'What a login page needs to know, with LibreChat\'s field names.',
     type: 'object',
     additionalProperties: false,
     properties: {
@@ -56,5 +58,7 @@ export const configPlugin: FastifyPluginAsync = subPlugin('config', async functi
     }
   }
 
-  fastify.get('/config', { schema: { response: configResponse } }, async () => build())
+  fastify.get('/config', {
+    schema: documented({ summary: 'What the login page should offer (LibreChat\'s startup config fields)', tags: ['auth'], response: { ...configResponse, ...errorResponses() } })
+  }, async () => build())
 })

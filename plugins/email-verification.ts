@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { errors } from '../lib/errors.ts'
 import { contextOf } from './http/context.ts'
+import { BODY_REFUSALS, documented, errorResponses, GUARD_REFUSALS } from './route-docs.ts'
 import { guardsOf, kitOf } from './scope-kit.ts'
 import { messageResponse, type Schema } from './schemas.ts'
 import { subPlugin } from './sub-plugin.ts'
@@ -26,7 +27,15 @@ export const emailVerificationPlugin: FastifyPluginAsync = subPlugin('email-veri
   const { guard } = guardsOf(fastify)
 
   fastify.post<{ Body: { email: string, token: string } }>('/verify', {
-    schema: { body: verifyBody, response: messageResponse },
+    schema: documented({
+      summary: 'Verify an email address with the token of a verification link',
+      tags: ['user'],
+      body: verifyBody,
+      response: {
+        ...messageResponse,
+        ...errorResponses(BODY_REFUSALS, GUARD_REFUSALS, 'FST_LCAUTH_VERIFICATION_INVALID', 'FST_LCAUTH_STORAGE_UNAVAILABLE')
+      }
+    }),
     onRequest: [kit.sameSite, guard('verifyEmailSubmission')]
   }, async (request) => {
     // Without a mailer no verification token is ever issued, so every one is invalid.
@@ -36,7 +45,12 @@ export const emailVerificationPlugin: FastifyPluginAsync = subPlugin('email-veri
   })
 
   fastify.post<{ Body: { email: string } }>('/verify/resend', {
-    schema: { body: resendBody, response: messageResponse },
+    schema: documented({
+      summary: 'Mail a new verification link (the same answer whatever the email)',
+      tags: ['user'],
+      body: resendBody,
+      response: { ...messageResponse, ...errorResponses(BODY_REFUSALS, GUARD_REFUSALS, 'FST_LCAUTH_STORAGE_UNAVAILABLE') }
+    }),
     onRequest: [kit.sameSite, guard('verifyEmail')]
   }, async (request) => {
     await lcauth.emailVerification?.resend(request.body.email, contextOf(request))

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { ResetSubmission } from '../lib/accounts/password-reset.ts'
 import { contextOf } from './http/context.ts'
+import { BODY_REFUSALS, documented, errorResponses, GUARD_REFUSALS } from './route-docs.ts'
 import { guardsOf, kitOf } from './scope-kit.ts'
 import { messageResponse, type Schema } from './schemas.ts'
 import { subPlugin } from './sub-plugin.ts'
@@ -26,6 +27,7 @@ const resetBody: Schema = {
 
 const requestResponse: Schema = {
   200: {
+    description: 'The same answer whether or not the email has an account; `link` only in the unsafe mode (allowUnsafePasswordReset).',
     type: 'object',
     additionalProperties: false,
     required: ['message'],
@@ -42,7 +44,15 @@ export const passwordResetPlugin: FastifyPluginAsync = subPlugin('password-reset
   const { guard } = guardsOf(fastify)
 
   fastify.post<{ Body: { email: string } }>('/requestPasswordReset', {
-    schema: { body: requestBody, response: requestResponse },
+    schema: documented({
+      summary: 'Mail a password reset link',
+      tags: ['password'],
+      body: requestBody,
+      response: {
+        ...requestResponse,
+        ...errorResponses(BODY_REFUSALS, GUARD_REFUSALS, 'FST_LCAUTH_PASSWORD_RESET_DISABLED', 'FST_LCAUTH_STORAGE_UNAVAILABLE')
+      }
+    }),
     onRequest: [kit.sameSite, guard('resetPassword')]
   }, async (request) => {
     const { link } = await lcauth.passwordReset.request(request.body.email, contextOf(request))
@@ -51,7 +61,16 @@ export const passwordResetPlugin: FastifyPluginAsync = subPlugin('password-reset
   })
 
   fastify.post<{ Body: ResetSubmission }>('/resetPassword', {
-    schema: { body: resetBody, response: messageResponse },
+    schema: documented({
+      summary: 'Set a new password with a reset link\'s token; every session of the user ends',
+      tags: ['password'],
+      body: resetBody,
+      response: {
+        ...messageResponse,
+        ...errorResponses(BODY_REFUSALS, GUARD_REFUSALS, 'FST_LCAUTH_PASSWORD_RESET_DISABLED', 'FST_LCAUTH_PASSWORD_POLICY',
+          'FST_LCAUTH_RESET_TOKEN_INVALID', 'FST_LCAUTH_BUSY', 'FST_LCAUTH_STORAGE_UNAVAILABLE')
+      }
+    }),
     onRequest: [kit.sameSite, guard('resetPasswordSubmission')]
   }, async (request) => {
     await lcauth.passwordReset.reset(request.body, contextOf(request))

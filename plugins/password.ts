@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { PasswordChange } from '../lib/accounts/account-service.ts'
 import { authUserOf } from './http/authenticate.ts'
 import { contextOf } from './http/context.ts'
+import { BEARER, BODY_REFUSALS, documented, errorResponses, GUARD_REFUSALS } from './route-docs.ts'
 import { guardsOf, kitOf } from './scope-kit.ts'
 import { messageResponse, type Schema } from './schemas.ts'
 import { subPlugin } from './sub-plugin.ts'
@@ -24,7 +25,17 @@ export const passwordPlugin: FastifyPluginAsync = subPlugin('password', async fu
   const { guard } = guardsOf(fastify)
 
   fastify.post<{ Body: PasswordChange }>('/password', {
-    schema: { body: passwordChangeBody, response: messageResponse },
+    schema: documented({
+      summary: 'Change the signed-in user\'s password; every other session ends',
+      tags: ['password'],
+      security: BEARER,
+      body: passwordChangeBody,
+      response: {
+        ...messageResponse,
+        ...errorResponses(BODY_REFUSALS, GUARD_REFUSALS, 'FST_LCAUTH_UNAUTHORIZED', 'FST_LCAUTH_WRONG_PASSWORD', 'FST_LCAUTH_PASSWORD_POLICY',
+          'FST_LCAUTH_BUSY', 'FST_LCAUTH_STORAGE_UNAVAILABLE')
+      }
+    }),
     onRequest: [kit.sameSite, guard('passwordChange')],
     preHandler: lcauth.authenticate
   }, async (request) => {

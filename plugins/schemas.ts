@@ -47,6 +47,7 @@ export const publicUserSchema: Schema = {
 
 export const tokenResponse: Schema = {
   200: {
+    description: 'A new access token and the user; the refresh cookie is set.',
     type: 'object',
     additionalProperties: false,
     required: ['token', 'user'],
@@ -56,6 +57,7 @@ export const tokenResponse: Schema = {
 
 export const messageResponse: Schema = {
   200: {
+    description: 'Done; `message` is for the user.',
     type: 'object',
     additionalProperties: false,
     required: ['message'],

@@ -2,12 +2,14 @@ import type { FastifyPluginAsync } from 'fastify'
 import { errors } from '../lib/errors.ts'
 import { authUserOf } from './http/authenticate.ts'
 import { contextOf } from './http/context.ts'
+import { BEARER, BODY_REFUSALS, documented, errorResponses, TOKEN_REFUSALS } from './route-docs.ts'
 import { guardsOf, kitOf } from './scope-kit.ts'
 import type { Schema } from './schemas.ts'
 import { subPlugin } from './sub-plugin.ts'
 
 const sessionList: Schema = {
   200: {
+    description: 'The live sessions of the signed-in user; `current` marks the one making the request.',
     type: 'array',
     items: {
       type: 'object',
@@ -32,6 +34,8 @@ const sessionParams: Schema = {
   properties: { id: { type: 'string', minLength: 1, maxLength: 64 } }
 }
 
+const ended: Schema = { 204: { description: 'Ended (no content).', type: 'null' } }
+
 const revokeAllQuery: Schema = {
   type: 'object',
   additionalProperties: false,
@@ -44,7 +48,16 @@ export const sessionsPlugin: FastifyPluginAsync = subPlugin('sessions', async fu
   const kit = kitOf(fastify)
   const { guard } = guardsOf(fastify)
 
-  fastify.get('/sessions', { schema: { response: sessionList }, onRequest: guard(null), preHandler: lcauth.authenticate }, async (request) => {
+  fastify.get('/sessions', {
+    schema: documented({
+      summary: 'List the signed-in user\'s sessions',
+      tags: ['sessions'],
+      security: BEARER,
+      response: { ...sessionList, ...errorResponses(TOKEN_REFUSALS, 'FST_LCAUTH_STORAGE_UNAVAILABLE') }
+    }),
+    onRequest: guard(null),
+    preHandler: lcauth.authenticate
+  }, async (request) => {
     const user = authUserOf(request)
     const sessions = await lcauth.sessions.list(user.id)
     return sessions.map(s => ({
@@ -58,7 +71,13 @@ export const sessionsPlugin: FastifyPluginAsync = subPlugin('sessions', async fu
   })
 
   fastify.delete<{ Params: { id: string } }>('/sessions/:id', {
-    schema: { params: sessionParams },
+    schema: documented({
+      summary: 'End one of the signed-in user\'s sessions (ending the current one clears the refresh cookie)',
+      tags: ['sessions'],
+      security: BEARER,
+      params: sessionParams,
+      response: { ...ended, ...errorResponses(BODY_REFUSALS, TOKEN_REFUSALS, 'FST_LCAUTH_NOT_FOUND', 'FST_LCAUTH_STORAGE_UNAVAILABLE') }
+    }),
     onRequest: guard(null),
     preHandler: lcauth.authenticate
   }, async (request, reply) => {
@@ -69,7 +88,13 @@ export const sessionsPlugin: FastifyPluginAsync = subPlugin('sessions', async fu
   })
 
   fastify.delete<{ Querystring: { all?: 'true' | 'false' } }>('/sessions', {
-    schema: { querystring: revokeAllQuery },
+    schema: documented({
+      summary: 'End every other session of the signed-in user; with ?all=true the current one too (and clear the refresh cookie)',
+      tags: ['sessions'],
+      security: BEARER,
+      querystring: revokeAllQuery,
+      response: { ...ended, ...errorResponses(BODY_REFUSALS, TOKEN_REFUSALS, 'FST_LCAUTH_STORAGE_UNAVAILABLE') }
+    }),
     onRequest: guard(null),
     preHandler: lcauth.authenticate
   }, async (request, reply) => {

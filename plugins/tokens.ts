@@ -3,6 +3,7 @@ import { errors } from '../lib/errors.ts'
 import { bearerToken } from './http/bearer.ts'
 import { noBody } from './http/body.ts'
 import { contextOf } from './http/context.ts'
+import { BODY_REFUSALS, documented, errorResponses, GUARD_REFUSALS } from './route-docs.ts'
 import { guardsOf, kitOf } from './scope-kit.ts'
 import { messageResponse, tokenResponse } from './schemas.ts'
 import { subPlugin } from './sub-plugin.ts'
@@ -14,7 +15,16 @@ export const tokensPlugin: FastifyPluginAsync = subPlugin('tokens', async functi
   const { guard } = guardsOf(fastify)
 
   fastify.post('/refresh', {
-    schema: { response: tokenResponse },
+    schema: documented({
+      summary: 'Rotate the refresh cookie: a new access token and a new cookie',
+      description: 'Reads the refresh cookie (HttpOnly, set by login); no body, or an empty JSON object.',
+      tags: ['auth'],
+      response: {
+        ...tokenResponse,
+        ...errorResponses(BODY_REFUSALS, GUARD_REFUSALS, 'FST_LCAUTH_REFRESH_INVALID', 'FST_LCAUTH_REFRESH_REUSED', 'FST_LCAUTH_REFRESH_RACE',
+          'FST_LCAUTH_STORAGE_UNAVAILABLE')
+      }
+    }),
     preValidation: noBody,
     onRequest: [kit.sameSite, guard('refresh')]
   }, async (request, reply) => {
@@ -28,7 +38,15 @@ export const tokensPlugin: FastifyPluginAsync = subPlugin('tokens', async functi
   })
 
   fastify.post('/logout', {
-    schema: { response: messageResponse },
+    schema: documented({
+      summary: 'End the session of the refresh cookie (or of the bearer token) and clear the cookie; always 200',
+      description: 'Reads the refresh cookie, or an `Authorization: Bearer` access token (an expired one will do); no body, or an empty JSON object.',
+      tags: ['auth'],
+      response: {
+        ...messageResponse,
+        ...errorResponses(BODY_REFUSALS, 'FST_LCAUTH_CROSS_SITE', 'FST_LCAUTH_STORAGE_UNAVAILABLE')
+      }
+    }),
     preValidation: noBody,
     onRequest: kit.sameSite
   }, async (request, reply) => {

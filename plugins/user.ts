@@ -2,13 +2,15 @@ import type { FastifyPluginAsync } from 'fastify'
 import { publicUser } from '../lib/accounts/public-user.ts'
 import { errors } from '../lib/errors.ts'
 import { authUserOf } from './http/authenticate.ts'
-import { optionalBody } from './http/body.ts'
+import { absentBodyAsEmpty } from './http/body.ts'
 import { contextOf } from './http/context.ts'
+import { BEARER, BODY_REFUSALS, documented, errorResponses, GUARD_REFUSALS, TOKEN_REFUSALS } from './route-docs.ts'
 import { guardsOf, kitOf } from './scope-kit.ts'
 import { messageResponse, publicUserSchema, type Schema } from './schemas.ts'
 import { subPlugin } from './sub-plugin.ts'
 
 const deleteBody: Schema = {
+  description: 'Optional: no body at all is the same as {}. Accounts with a password must give it; accounts without one need a session started in the last five minutes.',
   type: 'object',
   additionalProperties: false,
   properties: { password: { type: 'string', maxLength: 1024 } }
@@ -20,14 +22,25 @@ export const userPlugin: FastifyPluginAsync = subPlugin('user', async function u
   const kit = kitOf(fastify)
   const { guard } = guardsOf(fastify)
 
-  fastify.delete<{ Body: { password?: string } | undefined }>('/delete', {
-    schema: { response: messageResponse },
+  fastify.delete<{ Body: { password?: string } }>('/delete', {
+    schema: documented({
+      summary: 'Delete the signed-in user\'s account and everything tied to it; the refresh cookie is cleared',
+      tags: ['user'],
+      security: BEARER,
+      body: deleteBody,
+      response: {
+        ...messageResponse,
+        ...errorResponses(BODY_REFUSALS, GUARD_REFUSALS, 'FST_LCAUTH_UNAUTHORIZED', 'FST_LCAUTH_WRONG_PASSWORD', 'FST_LCAUTH_REAUTHENTICATION_REQUIRED',
+          'FST_LCAUTH_ACCOUNT_DELETION_DISABLED', 'FST_LCAUTH_BUSY', 'FST_LCAUTH_STORAGE_UNAVAILABLE')
+      }
+    }),
     onRequest: [kit.sameSite, guard('accountDeletion')],
-    preValidation: optionalBody(deleteBody),
+    // The body is optional: none at all is checked against the schema as `{}`.
+    preValidation: absentBodyAsEmpty,
     preHandler: lcauth.authenticate
   }, async (request, reply) => {
     const { id, sessionId } = authUserOf(request)
-    await lcauth.accounts.deleteAccount(id, sessionId, request.body?.password, contextOf(request))
+    await lcauth.accounts.deleteAccount(id, sessionId, request.body.password, contextOf(request))
     kit.cookie.clear(reply)
     return { message: 'Your account has been deleted.' }
   })
@@ -35,7 +48,12 @@ export const userPlugin: FastifyPluginAsync = subPlugin('user', async function u
   // The prefix itself (`/api/user`), without a trailing-slash twin.
   fastify.get('/', {
     prefixTrailingSlash: 'no-slash',
-    schema: { response: { 200: publicUserSchema } },
+    schema: documented({
+      summary: 'The signed-in user',
+      tags: ['user'],
+      security: BEARER,
+      response: { 200: { ...publicUserSchema, description: 'The signed-in user, as stored now.' }, ...errorResponses(TOKEN_REFUSALS, 'FST_LCAUTH_STORAGE_UNAVAILABLE') }
+    }),
     onRequest: guard(null),
     preHandler: lcauth.authenticate
   }, async (request) => {

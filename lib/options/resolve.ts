@@ -124,6 +124,7 @@ function resolveSettings (options: AuthOptions, domainServer: string, production
     authPrefix: routePrefix(fieldOf(prefixes, 'auth'), 'routePrefixes.auth', '/api/auth'),
     userPrefix: routePrefix(fieldOf(prefixes, 'user'), 'routePrefixes.user', '/api/user'),
     bodyLimit: int('bodyLimit', 16 * 1024, 1024, 1024 * 1024),
+    logEvents: bool('logEvents', true),
     moderation: resolveModeration(get('moderation')),
     trustProxy
   }

@@ -121,6 +121,11 @@ export interface AuthOptions {
   bodyLimit?: number
   /** Where services read the time. */
   now?: Clock
+  /**
+   * Logs every security event through `fastify.log` (default true): `info` for normal outcomes, `warn`
+   * for refusals, failures, bans and reuse, as `{ event, ...payload }` without secrets, tokens or emails.
+   */
+  logEvents?: boolean
 }
 
 /** A Redis ban store named by URL (`redis://` or `rediss://`), opened by the plugin at registration. */
@@ -171,6 +176,7 @@ export interface AuthConfig {
   authPrefix: string
   userPrefix: string
   bodyLimit: number
+  logEvents: boolean
   moderation: ModerationConfig
   /** As given; the plugin turns it into the client-address rule (invalid entries fail registration). */
   trustProxy: TrustProxy | undefined

@@ -39,7 +39,8 @@ t.test('defaults follow the user guide and the design', async t => {
     production: false,
     authPrefix: '/api/auth',
     userPrefix: '/api/user',
-    bodyLimit: 16384
+    bodyLimit: 16384,
+    logEvents: true
   })
   t.same(warnings, [])
 })
@@ -104,6 +105,7 @@ t.test('every bad value names its option', async t => {
     [{ routePrefixes: { auth: 'api/auth' } }, /routePrefixes.auth must be a path/],
     [{ routePrefixes: { user: '/api/../user/' } }, /routePrefixes.user must be a path/],
     [{ bodyLimit: 10 }, /bodyLimit must be an integer/],
+    [{ logEvents: 'no' as unknown as boolean }, /logEvents must be true or false/],
     [{ mailPerRecipient: { max: 0, windowMs: 60_000 } }, /mailPerRecipient must be/],
     [{ mailPerRecipient: { max: 2, windowMs: 10 } }, /mailPerRecipient must be/],
     [{ mailPerRecipient: 'lots' as unknown as { max: number, windowMs: number } }, /mailPerRecipient must be/],

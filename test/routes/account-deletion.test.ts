@@ -77,3 +77,33 @@ t.test('a token of a user already deleted elsewhere is refused', async t => {
   const r = await app.inject(del(token, { password: alice.password }))
   t.equal(r.statusCode, 401)
 })
+
+t.test('the delete body is optional: none, an empty body or {} pass on to the password check; anything else is a 400 before it', async t => {
+  const { app } = await build(t)
+  const { token } = await registerAndLogin(app)
+  const raw = (payload: string | undefined, type?: string) => app.inject({
+    method: 'DELETE',
+    url: '/api/user/delete',
+    headers: { authorization: `Bearer ${token}`, ...(type === undefined ? {} : { 'content-type': type }) },
+    ...(payload === undefined ? {} : { payload })
+  })
+  for (const [label, payload, type] of [['no body', undefined, undefined], ['an empty JSON body', '', 'application/json'], ['{}', '{}', 'application/json']] as const) {
+    const response = await raw(payload, type)
+    t.equal(response.json().code, 'FST_LCAUTH_WRONG_PASSWORD', `${label} reaches the password check`)
+  }
+  for (const [payload, message] of [
+    ['{"password":"x","extra":1}', 'body must NOT have additional properties'],
+    ['{"pass":"x"}', 'body must NOT have additional properties'],
+    ['{"password":12345678}', 'body/password must be string'],
+    ['null', 'body must be object'],
+    ['[]', 'body must be object'],
+    ['"x"', 'body must be object']
+  ] as const) {
+    const response = await raw(payload, 'application/json')
+    t.equal(response.statusCode, 400, payload)
+    t.same(response.json(), { statusCode: 400, code: 'FST_LCAUTH_VALIDATION', error: 'Bad Request', message }, payload)
+  }
+  t.equal((await raw('password=x', 'application/x-www-form-urlencoded')).statusCode, 415)
+  t.ok(await app.lcauth.storage.users.findByEmail(alice.email), 'nothing was deleted')
+  t.equal((await raw(JSON.stringify({ password: alice.password }), 'application/json')).statusCode, 200)
+})
