@@ -34,17 +34,26 @@ export type OpenedParts = Pick<CoreParts, 'storage' | 'bans' | 'banFallback' | '
 export async function openParts (options: AuthOptions): Promise<OpenedParts> {
   // The mailer first: building it opens nothing, so a missing nodemailer leaves nothing open behind.
   const mailer = options.mailer === undefined ? null : isMailer(options.mailer) ? options.mailer : await smtpMailer(options.mailer)
+  const ownsMailer = mailer !== null && !isMailer(options.mailer as Mailer | SmtpMailerOptions)
   const given = options.storage
-  const storage = given === undefined ? memoryStorage() : isDescriptor(given) ? await openStorage(given.url, { migrate: given.migrate ?? true, option: 'storage.url' }) : given
-  await storage.init()
-  const bans = await openBanStore(options.banStore, storage)
-  return {
-    storage,
-    bans: bans.store,
-    // A shared store (SQL, Redis) gets this instance's memory in front of it, for when it fails.
-    ...(bans.store.kind === 'memory' ? {} : { banFallback: memoryBanStore() }),
-    mailer,
-    owns: { storage: given === undefined || isDescriptor(given), bans: bans.owned, mailer: mailer !== null && !isMailer(options.mailer as Mailer | SmtpMailerOptions) }
+  const ownsStorage = given === undefined || isDescriptor(given)
+  let storage: Storage | null = null
+  try {
+    storage = given === undefined ? memoryStorage() : isDescriptor(given) ? await openStorage(given.url, { migrate: given.migrate ?? true, option: 'storage.url' }) : given
+    await storage.init()
+    const bans = await openBanStore(options.banStore, storage)
+    return {
+      storage,
+      bans: bans.store,
+      // A shared store (SQL, Redis) gets this instance's memory in front of it, for when it fails.
+      ...(bans.store.kind === 'memory' ? {} : { banFallback: memoryBanStore() }),
+      mailer,
+      owns: { storage: ownsStorage, bans: bans.owned, mailer: ownsMailer }
+    }
+  } catch (error) {
+    // A failed registration leaves nothing of ours open: no pool, no file handle, no SMTP connection.
+    await Promise.allSettled([ownsStorage ? storage?.close() : null, ownsMailer ? mailer.close() : null])
+    throw error
   }
 }
 

@@ -68,3 +68,24 @@ t.test('a hasher whose hashing fails never takes the process down: the login tha
   t.equal(response.statusCode, 500)
   t.notMatch(response.body, /hasher broke/)
 })
+
+t.test('a registration that fails after the storage opened closes what the plugin opened', async t => {
+  const { mkdtempSync, existsSync, rmSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const { tmpdir } = await import('node:os')
+  const dir = mkdtempSync(join(tmpdir(), 'lcauth-parts-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const file = join(dir, 'auth.db')
+  const error = await registration({ storage: { url: `sqlite:${file}` }, banStore: { url: 'http://not-redis.example' } })
+  t.match(error, { code: 'FST_LCAUTH_CONFIG_INVALID', message: /banStore\.url/ })
+  t.ok(existsSync(file), 'the storage was opened and migrated')
+  // SQLite removes the WAL and shared-memory files when its last connection closes.
+  t.notOk(existsSync(`${file}-wal`) || existsSync(`${file}-shm`), 'and closed again')
+
+  // The same with an SMTP mailer the plugin built, and with a storage URL that opens nothing.
+  const smtp = { host: '127.0.0.1', port: 2, from: 'noreply@example.test' }
+  t.match(await registration({ storage: { url: `sqlite:${file}` }, mailer: smtp, banStore: { url: 'http://not-redis.example' } }), { code: 'FST_LCAUTH_CONFIG_INVALID' })
+  t.notOk(existsSync(`${file}-wal`), 'closed')
+  t.match(await registration({ storage: { url: 'mysql://localhost/db' }, mailer: smtp }), { code: 'FST_LCAUTH_CONFIG_INVALID', message: /storage\.url must start with sqlite: or postgres:\/\// })
+  t.match(await registration({ storage: memoryStorage(), banStore: { url: 'http://not-redis.example' } }), { code: 'FST_LCAUTH_CONFIG_INVALID' }, 'a storage the host passed in is left to the host')
+})
