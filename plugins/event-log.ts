@@ -32,7 +32,8 @@ export const EVENT_LOG_LEVELS: Readonly<Record<AuthEventName, 'info' | 'warn'>> 
   'user.enabled': 'info',
   'password.change_failed': 'warn',
   'logout': 'info',
-  'access.denied': 'warn',
+  // Every access token that expires before its client refreshes it ends here: normal use, not an alarm.
+  'access.denied': 'info',
   'moderation.limited': 'warn',
   'moderation.violation': 'warn',
   'moderation.refused': 'warn',

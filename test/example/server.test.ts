@@ -47,7 +47,7 @@ t.test('the README walkthrough works against the example server', async t => {
 
   t.match(server.output(), /JWT_SECRET or JWT_REFRESH_SECRET is not set: using development secrets just created in/)
   t.equal(server.output().match(/"event":"login.success"/g)?.length, 1, 'the login is logged, once, by the plugin itself')
-  t.match(server.output(), /"level":40,[^\n]*"event":"access.denied"/, 'the request without a token, at warn')
+  t.match(server.output(), /"level":30,[^\n]*"event":"access.denied"/, 'the request without a token, at info')
   t.notMatch(server.output(), new RegExp(alice.password))
   t.notMatch(server.output(), new RegExp(token))
 })

@@ -49,6 +49,8 @@ async function driveBan (t: Test, server: RunningExample): Promise<number> {
   const refused = await failedLogin(server)
   t.equal(refused.status, 403, 'the address is banned')
   t.match(await refused.json(), { code: 'FST_LCAUTH_BANNED' })
+  // The child's log reaches us through a pipe: give its last lines a moment to arrive.
+  for (const deadline = Date.now() + 5000; !server.output().includes('"event":"ban.created"') && Date.now() < deadline;) await new Promise(resolve => setTimeout(resolve, 20))
   t.match(server.output(), /"event":"ban.created"/)
   return bannedAt
 }

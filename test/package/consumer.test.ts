@@ -13,8 +13,9 @@ const root = new URL('../../', import.meta.url).pathname
 const DRIVERS = ['better-sqlite3', 'pg', 'ioredis', 'nodemailer']
 const SECRETS = { jwtSecret: 'consumer-access-secret-0123456789abcdef-0123', jwtRefreshSecret: 'consumer-refresh-secret-0123456789abcdef-012' }
 
-// The children see the environment without tap's hooks (NODE_OPTIONS) or its coverage recording.
-const { NODE_OPTIONS: _hooks, ...inherited } = process.env
+// The children see the environment without tap's hooks (NODE_OPTIONS) or its coverage recording,
+// nor the services CI points the suite at: the consumer's CLI must fall back to its own SQLite default.
+const { NODE_OPTIONS: _hooks, DATABASE_URL: _database, REDIS_URI: _redis, USE_REDIS: _useRedis, ...inherited } = process.env
 const env = { ...inherited, _TAPJS_PROCESSINFO_COVERAGE_: '0', npm_config_ignore_scripts: 'false' }
 const run = async (command: string, args: string[], cwd: string, extra: Record<string, string> = {}): Promise<{ stdout: string, stderr: string }> =>
   promisify(execFile)(command, args, { cwd, env: { ...env, ...extra }, maxBuffer: 16 * 1024 * 1024 })
