@@ -3,7 +3,7 @@ import { dictionary } from '@zxcvbn-ts/language-common'
 export const MAX_PASSWORD_LENGTH = 128
 
 // The maintained list of common passwords from zxcvbn-ts (tens of thousands of entries), compared case-insensitively.
-const common: ReadonlySet<string> = new Set(dictionary.passwords.map(p => p.toLowerCase()))
+const common: ReadonlySet<string> = new Set(dictionary['passwords-common'].map(p => p.toLowerCase()))
 
 /**
  * The password policy, applied wherever a password is set (never at login): length in code points
