@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import fastifyEnv from '@fastify/env'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
-import authPlugin, { DEFAULT_DATABASE_URL, envSchema, optionsFromEnv } from '../index.ts'
+import authPlugin, { DEFAULT_DATABASE_URL, envSchema, optionsFromEnv, proxyTrust } from '../index.ts'
 
 type Env = Record<string, string | undefined>
 
@@ -42,10 +42,11 @@ async function devSecrets (dataDir: string): Promise<{ secrets: DevSecrets, crea
 }
 
 export async function buildExampleServer (env: Env): Promise<{ app: FastifyInstance, port: number, host: string }> {
-  // Fastify is told of the same proxies as the plugin (TRUST_PROXY), so request.ip and the plugin agree.
-  const trustProxy = optionsFromEnv(env).trustProxy ?? false
+  // Fastify follows the plugin's own rule for TRUST_PROXY, so request.ip and the plugin agree; a bad
+  // entry is refused here, naming the variable.
+  const proxies = proxyTrust(optionsFromEnv(env).trustProxy, 'TRUST_PROXY')
   const app = Fastify({
-    trustProxy: typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : typeof trustProxy === 'object' ? [...trustProxy] : trustProxy,
+    trustProxy: proxies.trusts,
     logger: {
       level: env.LOG_LEVEL ?? 'info',
       // Headers are not logged by default; if a serializer ever adds them, these stay hidden.

@@ -130,9 +130,9 @@ export function createCore (parts: CoreParts): Core {
     : emailVerificationService({ storage, mail, events, now, policy: { expiryMs: config.emailVerificationExpiry, domainClient: config.domainClient, subjectOf } })
   const passwordReset = passwordResetService({
     storage, hasher, sessions, mail, events, now,
-    policy: { mode: resetMode(config, mail !== null), acceptLinks: config.allowPasswordReset, expiryMs: config.resetPasswordExpiry, domainClient: config.domainClient, minPasswordLength: config.minPasswordLength, subjectOf }
+    policy: { mode: resetMode(config, mail !== null), acceptLinks: config.allowPasswordReset, expiryMs: config.resetPasswordExpiry, domainClient: config.domainClient, minPasswordLength: config.minPasswordLength, appTitle: config.appTitle, subjectOf }
   })
-  const admin = adminService({ storage, hasher, events, now, minPasswordLength: config.minPasswordLength, sessions })
+  const admin = adminService({ storage, hasher, events, now, minPasswordLength: config.minPasswordLength, appTitle: config.appTitle, sessions })
   const moderation = moderationService({
     store: bans,
     config: config.moderation,
@@ -160,6 +160,7 @@ export function createCore (parts: CoreParts): Core {
       allowEmailLogin: config.allowEmailLogin,
       allowedEmailDomains: config.allowedEmailDomains,
       minPasswordLength: config.minPasswordLength,
+      appTitle: config.appTitle,
       subjectOf
     }
   })

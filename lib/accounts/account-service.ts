@@ -44,6 +44,8 @@ export interface AccountPolicy {
   allowEmailLogin: boolean
   allowedEmailDomains: readonly string[] | null
   minPasswordLength: number
+  /** `APP_TITLE`: kept out of passwords, like the account's own details. */
+  appTitle: string
   /** What stands for an email in events (`subjectHasher`). */
   subjectOf: (identifier: string) => string
 }
@@ -110,7 +112,7 @@ export function accountService (deps: {
       refuseRegistration(context, null, 'disabled')
       throw new errors.FST_LCAUTH_REGISTRATION_DISABLED()
     }
-    const checked = checkNewAccount({ ...input, confirmPassword: input.confirm_password }, policy.minPasswordLength)
+    const checked = checkNewAccount({ ...input, confirmPassword: input.confirm_password }, policy.minPasswordLength, policy.appTitle)
     if (!checked.ok) {
       refuseRegistration(context, checked.email, checked.kind)
       throw checked.kind === 'invalid' ? new errors.FST_LCAUTH_VALIDATION(checked.problem) : new errors.FST_LCAUTH_PASSWORD_POLICY(checked.problem)
@@ -188,14 +190,14 @@ export function accountService (deps: {
     const refuse = (reason: 'wrong_password' | 'policy' | 'no_password'): void => {
       events.emit('password.change_failed', { ...context, at: now(), userId, reason })
     }
-    const problem = passwordProblem(change.password, policy.minPasswordLength) ??
+    const user = await storage.users.findById(userId)
+    if (user === null || user.disabledAt !== null) throw new errors.FST_LCAUTH_UNAUTHORIZED()
+    const problem = passwordProblem(change.password, policy.minPasswordLength, { ...user, appTitle: policy.appTitle }) ??
       (change.password === change.confirm_password ? null : 'The passwords did not match.')
     if (problem !== null) {
       refuse('policy')
       throw new errors.FST_LCAUTH_PASSWORD_POLICY(problem)
     }
-    const user = await storage.users.findById(userId)
-    if (user === null || user.disabledAt !== null) throw new errors.FST_LCAUTH_UNAUTHORIZED()
     if (user.passwordHash === null || !await hasher.verify(change.currentPassword, user.passwordHash)) {
       refuse(user.passwordHash === null ? 'no_password' : 'wrong_password')
       throw new errors.FST_LCAUTH_WRONG_PASSWORD()

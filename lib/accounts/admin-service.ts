@@ -49,10 +49,12 @@ export function adminService (deps: {
   events: AuthEventEmitter
   now: Clock
   minPasswordLength: number
+  /** `APP_TITLE`: kept out of passwords, like the account's own details. */
+  appTitle: string
   /** Ends sessions, on every instance (storage is the source of truth). */
   sessions: Pick<SessionService, 'revokeAll' | 'recordRevoked'>
 }): AdminService {
-  const { storage, hasher, events, now, minPasswordLength, sessions } = deps
+  const { storage, hasher, events, now, minPasswordLength, appTitle, sessions } = deps
   const endSessions = async (userId: string, reason: RevocationReason, context: RequestContext): Promise<void> => {
     await sessions.revokeAll(userId, null, reason, context)
   }
@@ -69,7 +71,7 @@ export function adminService (deps: {
       // name rules falls back to the whole address.
       const local = input.email.trim().split('@', 1)[0] as string
       const name = input.name ?? (nameProblem(local) === null ? local : input.email.trim())
-      const checked = checkNewAccount({ ...input, name }, minPasswordLength)
+      const checked = checkNewAccount({ ...input, name }, minPasswordLength, appTitle)
       if (!checked.ok) {
         throw checked.kind === 'invalid' ? new errors.FST_LCAUTH_VALIDATION(checked.problem) : new errors.FST_LCAUTH_PASSWORD_POLICY(checked.problem)
       }
@@ -119,7 +121,7 @@ export function adminService (deps: {
     },
 
     async setPassword (user, password, context) {
-      const problem = passwordProblem(password, minPasswordLength)
+      const problem = passwordProblem(password, minPasswordLength, { ...user, appTitle })
       if (problem !== null) throw new errors.FST_LCAUTH_PASSWORD_POLICY(problem)
       await updated(user, { passwordHash: await hasher.hash(password) })
       await endSessions(user.id, 'password_changed', context)

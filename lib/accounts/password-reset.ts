@@ -36,7 +36,7 @@ export function passwordResetService (deps: {
   mail: MailService | null
   events: AuthEventEmitter
   now: Clock
-  policy: { mode: ResetMode, acceptLinks: boolean, expiryMs: number, domainClient: string, minPasswordLength: number, subjectOf: (email: string) => string }
+  policy: { mode: ResetMode, acceptLinks: boolean, expiryMs: number, domainClient: string, minPasswordLength: number, appTitle: string, subjectOf: (email: string) => string }
 }): PasswordResetService {
   const { storage, hasher, sessions, mail, events, now, policy } = deps
   const resetPage = `${policy.domainClient}/forgot-password`
@@ -74,7 +74,10 @@ export function passwordResetService (deps: {
 
     async reset (submission, context) {
       if (!policy.acceptLinks) throw new errors.FST_LCAUTH_PASSWORD_RESET_DISABLED()
-      const problem = passwordProblem(submission.password, policy.minPasswordLength) ??
+      // The link names its account (`userId`), so its details are kept out of the password before the
+      // link is spent; a submission without one is checked against them once the link has named it.
+      const named = submission.userId === undefined ? null : await storage.users.findById(submission.userId)
+      const problem = passwordProblem(submission.password, policy.minPasswordLength, { ...named, appTitle: policy.appTitle }) ??
         (submission.password === submission.confirm_password ? null : 'The passwords did not match.')
       if (problem !== null) throw new errors.FST_LCAUTH_PASSWORD_POLICY(problem)
       const consumed = await storage.oneTimeTokens.consume('password_reset', oneTimeHash(submission.token), now())
@@ -83,6 +86,8 @@ export function passwordResetService (deps: {
         events.emit('password.reset_failed', { ...context, at: now(), userId: user?.id ?? null })
         throw new errors.FST_LCAUTH_RESET_TOKEN_INVALID()
       }
+      const personal = named === null ? passwordProblem(submission.password, policy.minPasswordLength, { ...user, appTitle: policy.appTitle }) : null
+      if (personal !== null) throw new errors.FST_LCAUTH_PASSWORD_POLICY(`${personal} This link is now used: ask for a new one.`)
       // Proving the inbox also verifies the email, and ends every session: whoever registered this
       // address before its owner, or stole a session, is out.
       await storage.users.update(user.id, { passwordHash: await hasher.hash(submission.password), emailVerified: true }, now())

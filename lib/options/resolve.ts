@@ -1,6 +1,6 @@
 import { canonicalDomain } from '../accounts/email.ts'
 import { configError } from '../errors.ts'
-import { isForgeable, type TrustProxy } from '../moderation/client-address.ts'
+import { coversEveryAddress, isForgeable, type TrustProxy } from '../moderation/client-address.ts'
 import { resolveModeration } from '../moderation/config.ts'
 import type { AuthConfig, AuthOptions, CoreConfig } from './types.ts'
 import { fieldOf, httpUrl, integer, objectOf, optionalBoolean, routePrefix, text } from './validate.ts'
@@ -90,6 +90,7 @@ function resolveSettings (options: AuthOptions, domainServer: string, production
   if (!sessionCookieSecure) warnings.push('sessionCookieSecure is false: the refresh cookie is sent over plain http')
   const trustProxy = get('trustProxy') as TrustProxy | undefined
   if (isForgeable(trustProxy)) risky('trustProxy', 'is a hop count or true: every client can choose its own address through X-Forwarded-For (give the proxies\' addresses or CIDR ranges)')
+  if (coversEveryAddress(trustProxy)) risky('trustProxy', 'covers every address (0.0.0.0/0 or ::/0, whole or in pieces): every client can choose its own address through X-Forwarded-For (give the proxies\' addresses or CIDR ranges)')
   const prefixes = objectOf(get('routePrefixes'), 'routePrefixes')
 
   return {

@@ -77,6 +77,14 @@ t.test('a bad variable stops the server with a message naming it', async t => {
   t.equal(code, 1)
   t.match(output, /ALLOW_REGISTRATION must be true or false/)
   t.notMatch(output, /\n\s+at /, 'no stack trace')
+
+  // TRUST_PROXY reaches Fastify too: it is checked by the plugin's rule first, so the error names it.
+  const proxy = await failingExample({ TRUST_PROXY: '10.0.0.0/8, not-a-proxy', DATA_DIR: await dataDir() })
+  t.equal(proxy.code, 1)
+  t.match(proxy.output, /TRUST_PROXY has an entry that is not an address or CIDR range: "not-a-proxy"/)
+  const everyone = await failingExample({ TRUST_PROXY: '0.0.0.0/1,128.0.0.0/1', NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), JWT_REFRESH_SECRET: 'y'.repeat(40), DATA_DIR: await dataDir() })
+  t.equal(everyone.code, 1)
+  t.match(everyone.output, /trustProxy covers every address/, 'a list trusting every address is refused in production')
 })
 
 t.test('production without secrets refuses to start', async t => {

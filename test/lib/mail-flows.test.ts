@@ -36,7 +36,7 @@ t.test('a reset request with something that is not an email answers like any oth
   const events = new AuthEventEmitter(() => {})
   const mail = mailService({ mailer: refusing(), appTitle: 'Chat', templates: {}, perRecipient: { max: 3, windowMs: 60_000 }, now, log: quiet, store: memoryBanStore(), subjectOf: String })
   const sessions = sessionService({ storage, now, events, onRevoked: () => {}, policy: { maxPerUser: 20, refreshTokenExpiry: 1e6, sessionMaxAge: 1e7, refreshReuseInterval: 1e4, refreshKey: 'k' } })
-  const reset = passwordResetService({ storage, hasher: bcryptHasher({ rounds: 4 }), sessions, mail, events, now, policy: { mode: 'mail', acceptLinks: true, expiryMs: 900_000, domainClient: 'https://chat.example.test', minPasswordLength: 8, subjectOf: String } })
+  const reset = passwordResetService({ storage, hasher: bcryptHasher({ rounds: 4 }), sessions, mail, events, now, policy: { mode: 'mail', acceptLinks: true, expiryMs: 900_000, domainClient: 'https://chat.example.test', minPasswordLength: 8, appTitle: 'Chat', subjectOf: String } })
   t.same(await reset.request('not an email at all', noContext), {})
   const verification = emailVerificationService({ storage, mail, events, now, policy: { expiryMs: 86_400_000, domainClient: 'https://chat.example.test', subjectOf: String } })
   await verification.resend('not an email at all', noContext)

@@ -8,7 +8,7 @@ const PASSWORD = 'CANARY-pw-5b1e0c7a sunrise'
 const OTHER_PASSWORD = 'CANARY-pw2-91d3f0aa moonset'
 const JWT_SECRET = 'CANARY-jwt-secret-3f9a0b1c2d3e4f5a6b7c8d9e'
 const REFRESH_SECRET = 'CANARY-refresh-secret-7e6d5c4b3a291807f6e5d4c3'
-const EMAIL = 'canary@example.test'
+const EMAIL = 'songbird@example.test'
 const BOOM = 'boom@example.test'
 
 t.test('CFG-03: no password, token or secret reaches a log line, a response body or an event', async t => {
@@ -64,7 +64,7 @@ t.test('CFG-03: no password, token or secret reaches a log line, a response body
   const json = (label: string, url: string, payload: unknown, extra: Record<string, string> = {}): Promise<LightMyRequestResponse> =>
     app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', ...extra }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) })
       .then(r => record(label, r))
-  const signup = { name: 'Canary Bird', email: EMAIL, password: PASSWORD, confirm_password: PASSWORD }
+  const signup = { name: 'Yellow Bird', email: EMAIL, password: PASSWORD, confirm_password: PASSWORD }
 
   t.equal((await json('register', '/api/auth/register', signup)).statusCode, 200)
   t.equal((await json('register duplicate', '/api/auth/register', { ...signup, password: OTHER_PASSWORD, confirm_password: OTHER_PASSWORD })).statusCode, 200)

@@ -151,6 +151,33 @@ t.test('MOD-01: production refuses trustProxy true and hop counts; elsewhere the
   t.equal(await whoami(app, '198.51.100.1', '6.6.6.6, 7.7.7.7'), '6.6.6.6', 'trustProxy true believes any client')
 })
 
+t.test('MOD-01: production refuses a list that trusts every address, whole or in pieces; elsewhere it warns', async t => {
+  const everyone = ['0.0.0.0/0', '::/0', '0.0.0.0/1, 128.0.0.0/1', ['0.0.0.0/2', '64.0.0.0/2', '128.0.0.0/1'], ['::/1', '8000::/1'], '::ffff:0:0/96', ['10.0.0.0/8', '0.0.0.0/0']]
+  for (const trustProxy of everyone) {
+    const error = await startError({ ...productionOptions, trustProxy })
+    t.match(error, { code: 'FST_LCAUTH_CONFIG_INVALID', message: /: trustProxy covers every address/ }, `production, ${JSON.stringify(trustProxy)}: refused`)
+    const { warnings } = resolveOptions({ ...baseOptions, trustProxy }, false)
+    t.ok(warnings.some(w => w.startsWith('trustProxy covers every address')), `${JSON.stringify(trustProxy)}: a warning outside production`)
+  }
+  for (const trustProxy of [['0.0.0.0/2', '128.0.0.0/1'], '10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7', '0.0.0.0', 'loopback']) {
+    t.equal(await startError({ ...productionOptions, trustProxy }), null, `production, ${JSON.stringify(trustProxy)}: accepted (not every address)`)
+  }
+  const halves = proxyTrust('0.0.0.0/1, 128.0.0.0/1')
+  t.equal(halves.forgeable, true)
+  t.equal(halves.clientOf('198.51.100.1', '6.6.6.6'), '6.6.6.6', 'what it does: any client picks its address')
+  t.throws(() => proxyTrust('0.0.0.0/0'), { code: 'FST_LCAUTH_CONFIG_INVALID' }, 'a /0 is not even a range proxy-addr accepts')
+})
+
+t.test('trusts(): the same rule in the form Fastify\'s trustProxy takes', async t => {
+  const cidr = proxyTrust(['10.0.0.0/8'])
+  t.equal(cidr.trusts('10.1.2.3', 0), true)
+  t.equal(cidr.trusts('198.51.100.1', 0), false)
+  const twoHops = proxyTrust(2)
+  t.same([0, 1, 2].map(hop => twoHops.trusts('198.51.100.1', hop)), [true, true, false])
+  t.equal(proxyTrust(undefined).trusts('10.1.2.3', 0), false)
+  t.equal(proxyTrust(true).trusts('198.51.100.1', 9), true)
+})
+
 t.test('MOD-01: invalid trustProxy entries are refused in every mode', async t => {
   const invalid: unknown[] = [['10.0.0.0/33'], ['2001:db8::/129'], ['banana'], ['10.0.0.0/8/8'], [''], ['10.0.0.0/'], ['10.0.0.0/-1'], ['10.0.0.0/08x'], [42], -1, 1.5, { 0: '10.0.0.0/8' }, 'loopback, nope']
   for (const value of invalid) {

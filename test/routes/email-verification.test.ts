@@ -240,7 +240,7 @@ t.test('EMV-01: the verification token', async t => {
 t.test('EMV-03: the inbox owner\'s reset ends a pre-registered attacker\'s account access', async t => {
   const { app, events, smtp } = await mailApp(t, { allowUnverifiedEmailLogin: true })
   const victim = 'victim@example.test'
-  const attacker = { name: 'Attacker', email: victim, password: 'attacker chosen password', confirm_password: 'attacker chosen password' }
+  const attacker = { name: 'Attacker', email: victim, password: 'chosen by the intruder', confirm_password: 'chosen by the intruder' }
   t.equal((await register(app, attacker)).statusCode, 200)
   const attackerLogin = await login(app, victim, attacker.password)
   t.equal(attackerLogin.statusCode, 200, 'the attacker holds a session on the unverified account')
@@ -279,7 +279,7 @@ t.test('EMV-03: registering a taken email changes nothing and tells the owner', 
   const owner = await storedUser(app)
   await settle(app)
 
-  const intruder = { name: 'Mallory', email: 'ALICE@example.test', password: 'mallory chosen password', confirm_password: 'mallory chosen password' }
+  const intruder = { name: 'Mallory', email: 'ALICE@example.test', password: 'a password of their own', confirm_password: 'a password of their own' }
   const unverifiedAttempt = await register(app, intruder)
   t.equal(unverifiedAttempt.statusCode, 200)
   t.equal(unverifiedAttempt.body, fresh.body, 'the same answer as a fresh registration')

@@ -32,7 +32,7 @@ t.test('REG-01: a new and an already-registered email get identical answers, wit
   const original = await app.lcauth.storage.users.findByEmail(alice.email)
   t.ok(original, 'the user exists')
 
-  const attacker = { ...alice, name: 'Mallory', password: 'mallory owns this now', confirm_password: 'mallory owns this now' }
+  const attacker = { ...alice, name: 'Mallory', password: 'someone else owns this now', confirm_password: 'someone else owns this now' }
   const taken = await register(app, attacker)
   t.equal(counts.hash, 2, 'a taken email costs one hash as well')
 
