@@ -222,9 +222,14 @@ t.test('compose: reserve, then prepare, then send, all after the caller returns;
   t.same(steps, ['first'], 'a throttled mail never prepares (so it writes nothing)')
   t.equal(mailer.outbox.length, 1)
 
+  t.equal(await mail.reserve('passwordChanged', 'carol@example.test'), true)
+  mail.send('passwordChanged', { address: 'carol@example.test' }, queued)
+  await mail.idle()
+  t.equal(mailer.outbox.length, 2, 'send() delivers a reserved mail, with or without an onFailure')
+
   mail.compose('verifyEmail', 'alice@example.test', async () => null)
   await mail.idle()
-  t.equal(mailer.outbox.length, 1, 'a prepare that returns null sends nothing')
+  t.equal(mailer.outbox.length, 2, 'a prepare that returns null sends nothing')
 
   let undone = 0
   mail.compose('resetDone', 'bob@example.test', async () => { throw new Error('storage down') })
