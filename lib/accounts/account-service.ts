@@ -12,6 +12,7 @@ import type { IssuedSession, SessionService } from '../sessions/session-service.
 import type { MailService } from '../mail/mail-service.ts'
 import type { AdminService } from './admin-service.ts'
 import type { EmailVerificationService } from './email-verification.ts'
+import { addresseeOf } from './addressee.ts'
 import { canonicalEmail, emailDomain } from './email.ts'
 import { checkNewAccount } from './new-account.ts'
 
@@ -53,7 +54,7 @@ export interface AccountPolicy {
 export interface AccountService {
   /**
    * Registers a local account. A new and an already-registered email get the same outcome and cost
-   * the same work (one hash); only events tell them apart.
+   * the same work before it (one hash, the same storage calls); only events tell them apart.
    */
   register(input: RegistrationInput, context: RequestContext): Promise<void>
   /**
@@ -133,15 +134,21 @@ export function accountService (deps: {
       emailVerified: false,
       passwordHash
     }, now())
+    // Both outcomes read the address's account back: a taken email needs its owner (for the event and
+    // the notice), and a new one makes the same call, so the two do the same storage work before the
+    // answer. Mails, and the writes they need (a verification token), come after it.
+    const owner = await storage.users.findByEmail(canonical)
     if (created) {
       events.emit('register.success', { ...context, at: now(), userId: created.id, role: created.role })
-      if (verification !== null) await verification.send(created, context)
+      verification?.send(created, context)
       return
     }
-    const existing = await storage.users.findByEmail(canonical)
-    events.emit('register.duplicate', { ...context, at: now(), userId: existing?.id ?? null })
+    events.emit('register.duplicate', { ...context, at: now(), userId: owner?.id ?? null })
     // The owner hears of it (and of the way back in, should it have been them); the response does not change.
-    if (existing !== null) mail?.queue('registrationAttempt', { address: existing.email, name: existing.name }, { name: existing.name, email: existing.email, link: `${policy.domainClient}/forgot-password`, validMinutes: 0 })
+    if (owner !== null) {
+      const { to, vars } = addresseeOf(owner)
+      mail?.queue('registrationAttempt', to, { ...vars, email: owner.email, link: `${policy.domainClient}/forgot-password`, validMinutes: 0 })
+    }
   }
 
   async function login (credentials: Credentials, context: RequestContext, presentedRefreshToken: string | null): Promise<IssuedSession> {
@@ -206,7 +213,8 @@ export function accountService (deps: {
     await sessions.revokeAll(userId, currentSessionId, 'password_changed', context)
     await storage.oneTimeTokens.deleteForUser(userId, 'password_reset')
     events.emit('password.changed', { ...context, at: now(), userId, sessionId: currentSessionId })
-    mail?.queue('passwordChanged', { address: user.email, name: user.name }, { name: user.name, email: user.email, link: `${policy.domainClient}/forgot-password`, validMinutes: 0 })
+    const { to, vars } = addresseeOf(user)
+    mail?.queue('passwordChanged', to, { ...vars, email: user.email, link: `${policy.domainClient}/forgot-password`, validMinutes: 0 })
   }
 
   async function deleteAccount (userId: string, currentSessionId: string, password: string | undefined, context: RequestContext): Promise<void> {

@@ -5,11 +5,15 @@ import { errors } from '../errors.ts'
 import type { AuthEventEmitter } from '../events.ts'
 import type { MailService } from '../mail/mail-service.ts'
 import type { Storage, User } from '../ports/storage.ts'
+import { addresseeOf } from './addressee.ts'
 import { canonicalEmail } from './email.ts'
 
 export interface EmailVerificationService {
-  /** Mails a verification link for the user's current email (one live token per user). */
-  send(user: User, context: RequestContext): Promise<void>
+  /**
+   * Mails a verification link for the user's current email (one live token per user). The token and
+   * the mail are made after the current request answers, so this returns at once.
+   */
+  send(user: User, context: RequestContext): void
   /** Verifies when the token was issued for exactly this email and is unused and unexpired; one error for every failure. */
   verify(email: string, token: string, context: RequestContext): Promise<void>
   /** Sends a new link to an unverified account; answers the same whatever the email. */
@@ -25,18 +29,23 @@ export function emailVerificationService (deps: {
 }): EmailVerificationService {
   const { storage, mail, events, now, policy } = deps
 
-  async function send (user: User, context: RequestContext): Promise<void> {
-    // A throttled request changes nothing: the link already mailed stays the one that works.
-    if (!await mail.reserve('verifyEmail', user.email)) return
-    await storage.oneTimeTokens.deleteForUser(user.id, 'email_verification')
-    const { token, hash } = newOneTimeSecret()
-    const at = now()
-    await storage.oneTimeTokens.create({ purpose: 'email_verification', tokenHash: hash, userId: user.id, email: user.email, createdAt: at, expiresAt: new Date(at.getTime() + policy.expiryMs) })
-    const link = `${policy.domainClient}/verify?token=${encodeURIComponent(token)}&email=${encodeURIComponent(user.email)}`
-    mail.send('verifyEmail', { address: user.email, name: user.name }, { name: user.name, email: user.email, link, validMinutes: Math.round(policy.expiryMs / 60_000) }, async () => {
-      await storage.oneTimeTokens.consume('email_verification', hash, now())
+  /** Everything happens after the current request answers; a throttled request changes nothing. */
+  function send (user: User, context: RequestContext): void {
+    const { to, vars } = addresseeOf(user)
+    mail.compose('verifyEmail', user.email, async () => {
+      await storage.oneTimeTokens.deleteForUser(user.id, 'email_verification')
+      const { token, hash } = newOneTimeSecret()
+      const at = now()
+      await storage.oneTimeTokens.create({ purpose: 'email_verification', tokenHash: hash, userId: user.id, email: user.email, createdAt: at, expiresAt: new Date(at.getTime() + policy.expiryMs) })
+      events.emit('email.verification_sent', { ...context, at, userId: user.id })
+      const link = `${policy.domainClient}/verify?token=${encodeURIComponent(token)}&email=${encodeURIComponent(user.email)}`
+      return {
+        to,
+        vars: { ...vars, email: user.email, link, validMinutes: Math.round(policy.expiryMs / 60_000) },
+        // The mail never left: the link it carried must not stay usable.
+        onFailure: async () => { await storage.oneTimeTokens.consume('email_verification', hash, now()) }
+      }
     })
-    events.emit('email.verification_sent', { ...context, at, userId: user.id })
   }
 
   return {
@@ -58,7 +67,8 @@ export function emailVerificationService (deps: {
     async resend (email, context) {
       const canonical = canonicalEmail(email)
       const user = canonical === null ? null : await storage.users.findByEmail(canonical)
-      if (user !== null && !user.emailVerified && user.disabledAt === null) await send(user, context)
+      // The only storage call before the answer is this lookup, whatever the email.
+      if (user !== null && !user.emailVerified && user.disabledAt === null) send(user, context)
     }
   }
 }

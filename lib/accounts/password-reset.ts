@@ -8,6 +8,7 @@ import type { PasswordHasher } from '../passwords/hasher.ts'
 import { passwordProblem } from '../passwords/policy.ts'
 import type { Storage, User } from '../ports/storage.ts'
 import type { SessionService } from '../sessions/session-service.ts'
+import { addresseeOf } from './addressee.ts'
 import { canonicalEmail } from './email.ts'
 
 /**
@@ -60,14 +61,21 @@ export function passwordResetService (deps: {
       const user = canonical === null ? null : await storage.users.findByEmail(canonical)
       events.emit('password.reset_requested', { ...context, at: now(), userId: user?.id ?? null, subject: policy.subjectOf(email) })
       if (user === null || user.disabledAt !== null) return {}
+      // The unsafe mode must answer with the link, so it writes the token before answering: it tells
+      // known addresses from unknown ones by the answer anyway (documented, refused in production).
       if (policy.mode === 'unsafe') return { link: (await issue(user)).link }
-      // A throttled request changes nothing: the link already mailed stays the one that works.
-      if (!await (mail as MailService).reserve('resetRequest', user.email)) return {}
-      const { link, hash } = await issue(user)
+      // Everything a mail needs happens after the answer, so a known and an unknown email make the same
+      // calls before it. A throttled request changes nothing: the link already mailed stays the one that works.
+      const { to, vars } = addresseeOf(user)
       const minutes = Math.round(policy.expiryMs / 60_000)
-      ;(mail as MailService).send('resetRequest', { address: user.email, name: user.name }, { name: user.name, email: user.email, link, validMinutes: minutes }, async () => {
-        // The mail never left: the link it carried must not stay usable (a newer one is left alone).
-        await storage.oneTimeTokens.consume('password_reset', hash, now())
+      ;(mail as MailService).compose('resetRequest', user.email, async () => {
+        const { link, hash } = await issue(user)
+        return {
+          to,
+          vars: { ...vars, email: user.email, link, validMinutes: minutes },
+          // The mail never left: the link it carried must not stay usable (a newer one is left alone).
+          onFailure: async () => { await storage.oneTimeTokens.consume('password_reset', hash, now()) }
+        }
       })
       return {}
     },
@@ -94,7 +102,9 @@ export function passwordResetService (deps: {
       await storage.oneTimeTokens.deleteForUser(user.id, 'password_reset')
       await sessions.revokeAll(user.id, null, 'password_changed', context)
       events.emit('password.reset_completed', { ...context, at: now(), userId: user.id })
-      mail?.queue('resetDone', { address: user.email, name: user.name }, { name: user.name, email: user.email, link: resetPage, validMinutes: 0 })
+      // Addressed as the account was before the reset: a name chosen before the inbox was proven stays out.
+      const { to, vars } = addresseeOf(user)
+      mail?.queue('resetDone', to, { ...vars, email: user.email, link: resetPage, validMinutes: 0 })
     },
 
     async createLink (user) {

@@ -10,6 +10,13 @@ export interface MailLog {
 
 type Vars = Omit<MailVars, 'appTitle' | 'name'> & { name?: string }
 
+/** A mail a caller prepared: where it goes, what it says, and what to undo when the transport refuses it. */
+export interface PreparedMail {
+  to: MailAddress
+  vars: Vars
+  onFailure?: () => Promise<void>
+}
+
 export interface MailService {
   /**
    * Takes one of the recipient's slots for this kind of mail: false when they already got
@@ -28,6 +35,13 @@ export interface MailService {
    * (no mail bombs; the caller's answer does not change).
    */
   queue(kind: MailKind, to: MailAddress, vars: Vars): void
+  /**
+   * `reserve`, then `prepare`, then `send`, all after the current request answers: the work a mail
+   * needs (writing its token) never delays the answer, so a request that mails and one that does not
+   * make the same calls before it. A throttled mail is dropped before `prepare` runs (a throttled
+   * request changes nothing); `prepare` may return null to send nothing.
+   */
+  compose(kind: MailKind, address: string, prepare: () => Promise<PreparedMail | null>): void
   /** Resolves when every queued mail has been handed to the transport or failed (tests, shutdown). */
   idle(): Promise<void>
 }
@@ -54,17 +68,21 @@ export function mailService (deps: {
     return false
   }
 
-  /** After the current request answers: passes `gate` (when given), renders, hands over to the transport. */
-  const deliver = (kind: MailKind, to: MailAddress, vars: Vars, gate: (() => Promise<boolean>) | null, onFailure?: () => Promise<void>): void => {
+  /** After the current request answers: reserves the slot (unless already reserved), prepares, renders, hands over to the transport. */
+  const deliver = (kind: MailKind, address: string, reserved: boolean, prepare: () => Promise<PreparedMail | null>): void => {
+    let prepared: PreparedMail | null = null
     const job = new Promise<void>(resolve => setImmediate(resolve))
       .then(async () => {
-        if (gate !== null && !await gate()) return
+        if (!reserved && !await reserve(kind, address)) return
+        prepared = await prepare()
+        if (prepared === null) return
+        const { to, vars } = prepared
         const message = renderMail(kind, { ...vars, name: vars.name ?? to.name ?? to.address, appTitle }, templates[kind])
         await mailer.send({ to, ...message })
       })
       .catch(async (err: unknown) => {
         log.error({ err, event: 'lcauth.mail_failed', kind }, 'mail could not be sent')
-        await onFailure?.()
+        await prepared?.onFailure?.()
       })
       .catch((err: unknown) => { log.error({ err, event: 'lcauth.mail_cleanup_failed', kind }, 'cleanup after a failed mail failed') })
       .finally(() => { pending.delete(job) })
@@ -73,8 +91,9 @@ export function mailService (deps: {
 
   return {
     reserve,
-    send: (kind, to, vars, onFailure) => { deliver(kind, to, vars, null, onFailure) },
-    queue: (kind, to, vars) => { deliver(kind, to, vars, () => reserve(kind, to.address)) },
+    send: (kind, to, vars, onFailure) => { deliver(kind, to.address, true, async () => ({ to, vars, ...(onFailure === undefined ? {} : { onFailure }) })) },
+    queue: (kind, to, vars) => { deliver(kind, to.address, false, async () => ({ to, vars })) },
+    compose: (kind, address, prepare) => { deliver(kind, address, false, prepare) },
     async idle () {
       while (pending.size > 0) await Promise.all([...pending])
     }

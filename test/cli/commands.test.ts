@@ -23,6 +23,18 @@ t.test('create-user reads the password from stdin, never from argv; first user i
   t.match(await storage.users.findByEmail('carol@example.com'), { role: 'ADMIN' })
 })
 
+t.test('create-user refuses a name with a web address or a control character, as registration does', async t => {
+  const storage = memoryStorage()
+  for (const name of ['visit evil.test/fix', 'https://evil.test', 'Evil\u202eName']) {
+    const r = await cli(['create-user', 'a@example.com', name], { stdin: `${PASSWORD}\n`, storage })
+    t.equal(r.code, 1, `refused: ${JSON.stringify(name)}`)
+    t.match(r.stderr, /Name (must not contain a web address|contains characters that are not allowed)/)
+    t.notOk(r.stderr.includes(name), 'without echoing the name')
+  }
+  t.equal(await storage.users.findByEmail('a@example.com'), null)
+  t.equal((await cli(['create-user', 'a@example.com', 'Dr. J. R. R. Tolkien'], { stdin: `${PASSWORD}\n`, storage })).code, 0)
+})
+
 t.test('create-user exit codes: 1 usage, 2 duplicate, 3 policy', async t => {
   const storage = memoryStorage()
   t.equal((await cli(['create-user'], { storage })).code, 1)

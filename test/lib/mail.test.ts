@@ -202,3 +202,40 @@ t.test('instances sharing one store share each recipient\'s count, which never h
   t.equal(await a.reserve('resetRequest', 'alice@example.test'), true, 'another kind counts apart')
   t.notOk(keys.some(key => key.includes('alice')), 'keys carry the keyed hash, never the address')
 })
+
+t.test('compose: reserve, then prepare, then send, all after the caller returns; a throttled mail prepares nothing', async t => {
+  const mailer = memoryMailer()
+  const log = recordingLog()
+  const mail = mailService({ mailer, appTitle: 'Acme Chat', templates: {}, perRecipient: { max: 1, windowMs: 60_000 }, now: () => new Date(1_000_000), log, store: memoryBanStore(), subjectOf: String })
+  const steps: string[] = []
+  const prepare = (label: string) => async () => {
+    steps.push(label)
+    return { to: { address: 'alice@example.test' }, vars: queued }
+  }
+  mail.compose('resetRequest', 'alice@example.test', prepare('first'))
+  t.same(steps, [], 'nothing is prepared while the caller runs')
+  await mail.idle()
+  t.same(steps, ['first'])
+  t.equal(mailer.outbox.length, 1)
+  mail.compose('resetRequest', 'alice@example.test', prepare('throttled'))
+  await mail.idle()
+  t.same(steps, ['first'], 'a throttled mail never prepares (so it writes nothing)')
+  t.equal(mailer.outbox.length, 1)
+
+  t.equal(await mail.reserve('passwordChanged', 'carol@example.test'), true)
+  mail.send('passwordChanged', { address: 'carol@example.test' }, queued)
+  await mail.idle()
+  t.equal(mailer.outbox.length, 2, 'send() delivers a reserved mail, with or without an onFailure')
+
+  mail.compose('verifyEmail', 'alice@example.test', async () => null)
+  await mail.idle()
+  t.equal(mailer.outbox.length, 2, 'a prepare that returns null sends nothing')
+
+  let undone = 0
+  mail.compose('resetDone', 'bob@example.test', async () => { throw new Error('storage down') })
+  const refused = mailService({ mailer: { send: async () => { throw new Error('smtp refused') }, close: async () => {} }, appTitle: 'Acme Chat', templates: {}, perRecipient: { max: 3, windowMs: 60_000 }, now: () => new Date(), log, store: memoryBanStore(), subjectOf: String })
+  refused.compose('resetRequest', 'bob@example.test', async () => ({ to: { address: 'bob@example.test' }, vars: queued, onFailure: async () => { undone++ } }))
+  await Promise.all([mail.idle(), refused.idle()])
+  t.equal(undone, 1, 'a refused mail runs the onFailure its preparation returned')
+  t.same(log.errors.map(e => e.event), ['lcauth.mail_failed', 'lcauth.mail_failed'], 'a failed preparation is logged like a failed send')
+})

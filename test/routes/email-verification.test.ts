@@ -70,7 +70,8 @@ t.test('with a mailer: registration mails a link, login waits for it', async t =
   const link = await lastVerifyLink(app, smtp)
   const mail = mailsOf(smtp, VERIFY_MAIL, alice.email)[0] as ReceivedMail
   t.same(mail.envelope.to, [alice.email])
-  t.match(mail.parsed.text ?? '', alice.name)
+  t.match(mail.parsed.text ?? '', `Hello ${alice.email},`, 'greeted by address: the address is not verified yet')
+  t.notMatch(mail.parsed.text ?? '', alice.name, 'so the registrant\'s name stays out')
   t.ok(link.url.href.startsWith(`${CLIENT}/verify?`), 'the link uses domainClient')
   t.match(link.token, /^[A-Za-z0-9_-]{43,}$/)
   t.equal(link.email, alice.email)

@@ -194,6 +194,37 @@ t.test('registration: name must be 3 to 80 characters', async t => {
   }
 })
 
+t.test('registration: a name cannot carry a web address or control and format characters', async t => {
+  const { app } = await build(t)
+  const refused = [
+    'URGENT: account locked, call 555 0100 or visit evil.test/fix',
+    'see https://evil.test',
+    'hxxp://evil.test',
+    'visit WWW.evil.test now',
+    'evil.xn--p1ai/login',
+    'ｗｗｗ．evil．test', // full-width, refused in its NFKC form
+    'evil．test／fix',
+    'Alice\u202eecilA', // right-to-left override (Cf)
+    'Ali\u200bce', // zero-width space (Cf)
+    'Ali\u0007ce' // bell (Cc)
+  ]
+  for (const [i, name] of refused.entries()) {
+    const email = `refused${i}@example.test`
+    const response = await register(app, { ...person(email), name })
+    t.equal(response.statusCode, 400, `refused: ${JSON.stringify(name)}`)
+    t.equal(errorOf(response).code, 'FST_LCAUTH_VALIDATION')
+    t.notOk(response.body.includes(name), 'the message does not echo the name')
+    t.match(errorOf(response).message, /^Name (must not contain a web address|contains characters that are not allowed)\.$/)
+    t.equal(await userCount(app, [email]), 0)
+  }
+  const ordinary = ['Alice Liddell', 'José Ñúñez', '李小龍', "O'Brien-Smith", 'Dr. J. R. R. Tolkien', 'AC/DC Fan', 'Jean-Luc Picard', 'Ana María de la Cruz', 'محمد علي', 'Зоя Космодемьянская']
+  for (const [i, name] of ordinary.entries()) {
+    const email = `ordinary${i}@example.test`
+    t.equal((await register(app, { ...person(email), name })).statusCode, 200, `accepted: ${name}`)
+    t.equal((await app.lcauth.storage.users.findByEmail(email))?.name, name)
+  }
+})
+
 t.test('registration: username must be 2 to 80 allowed characters', async t => {
   const { app } = await build(t)
   const cases: Array<[unknown, number]> = [
