@@ -260,4 +260,47 @@ function suite (url: string): void {
     t.ok(Math.abs(mark.revocation_mark.getTime() - before) < 5000, 'marked by the database clock, not the revocation time')
     t.ok((await storage.sessions.listRevokedSince(start.cursor)).revocations.some(r => r.id === live?.id))
   })
+  t.test('timeoutMs: statements are cancelled by the server past it; migrations are not bound by it; out of range is refused', async t => {
+    t.throws(() => postgresStorage({ connectionString: url, timeoutMs: 50 }), { code: 'FST_LCAUTH_CONFIG_INVALID', message: /timeoutMs must be an integer from 100 to 60000/ })
+    const schema = newSchema()
+    await admin.query(`create schema "${schema}"`)
+    t.teardown(() => dropSchema(schema))
+    const db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withParams({ options: `-c search_path=${schema}` }), max: 1 }) })
+    })
+    t.teardown(() => db.destroy())
+    const migrator = new Migrator({
+      db,
+      provider: { getMigrations: async () => migrations('postgres') },
+      migrationTableName: MIGRATION_TABLE,
+      migrationLockTableName: MIGRATION_LOCK_TABLE,
+      migrationTableSchema: schema
+    })
+    await migrator.migrateTo('0002_moderation')
+
+    // Migration 0003 alters lcauth_sessions, which another transaction holds for 500 ms.
+    const storage = postgresStorage({ connectionString: url, schema, timeoutMs: 100 })
+    t.teardown(() => storage.close())
+    const locker = await admin.connect()
+    t.teardown(() => locker.release())
+    await locker.query('begin')
+    await locker.query(`lock table "${schema}".lcauth_sessions in access exclusive mode`)
+    const migrating = storage.init()
+    await sleep(500)
+    await locker.query('commit')
+    await migrating
+    const { rows } = await admin.query(`select name from "${schema}".lcauth_migrations order by name`)
+    t.equal(rows.length, 3, 'migrated, though it waited longer than timeoutMs')
+
+    // Afterwards every statement is bound again: one waiting on a row lock is cancelled (SQLSTATE 57014).
+    const owner = await storage.users.create(newUser(), at(0))
+    const session = await storage.sessions.create(newSession(owner?.id ?? ''))
+    await locker.query('begin')
+    await locker.query(`select 1 from "${schema}".lcauth_sessions where id = $1 for update`, [session.id])
+    const started = Date.now()
+    await t.rejects(storage.sessions.revoke(session.id, at(0)), { code: 'FST_LCAUTH_STORAGE_UNAVAILABLE', cause: { code: '57014' } })
+    t.ok(Date.now() - started < 1000, 'cancelled after about timeoutMs')
+    await locker.query('rollback')
+    t.equal(await storage.sessions.revoke(session.id, at(0)), true)
+  })
 }
