@@ -21,7 +21,7 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
   // eslint-disable-next-line no-restricted-syntax
   const { config, warnings } = resolveOptions(options, process.env.NODE_ENV === 'production')
   checkInjectedParts(options)
-  const parts = await openParts(options)
+  const parts = await openParts(options, config)
   if (parts.storage.kind === 'memory') warnings.push('storage is in memory: every account and session is lost when the process ends')
   if (parts.bans.kind === 'memory' && config.production) warnings.push('bans and limits are kept in memory: they reset on restart and are not shared between instances')
   for (const warning of warnings) fastify.log.warn({ event: 'lcauth.config_warning' }, warning)

@@ -6,7 +6,7 @@ import { openStorage } from '../lib/adapters/open-storage.ts'
 import type { CoreParts } from '../lib/core.ts'
 import type { SmtpMailerOptions } from '../lib/mail/smtp-options.ts'
 import { checkFunction, checkPort } from '../lib/options/parts.ts'
-import type { AuthOptions, BanStoreDescriptor, StorageDescriptor } from '../lib/options/types.ts'
+import type { AuthConfig, AuthOptions, BanStoreDescriptor, StorageDescriptor } from '../lib/options/types.ts'
 import type { BanStore } from '../lib/ports/ban-store.ts'
 import type { Mailer } from '../lib/ports/mailer.ts'
 import type { Storage } from '../lib/ports/storage.ts'
@@ -31,7 +31,7 @@ export type OpenedParts = Pick<CoreParts, 'storage' | 'bans' | 'banFallback' | '
  * Opens what the options name. What the host passed in is the host's to close; what the plugin opened
  * (the default memory storage, a URL, SMTP settings) is the plugin's. Drivers load only when named.
  */
-export async function openParts (options: AuthOptions): Promise<OpenedParts> {
+export async function openParts (options: AuthOptions, config: Pick<AuthConfig, 'databaseTimeout'>): Promise<OpenedParts> {
   // The mailer first: building it opens nothing, so a missing nodemailer leaves nothing open behind.
   const mailer = options.mailer === undefined ? null : isMailer(options.mailer) ? options.mailer : await smtpMailer(options.mailer)
   const ownsMailer = mailer !== null && !isMailer(options.mailer as Mailer | SmtpMailerOptions)
@@ -39,7 +39,7 @@ export async function openParts (options: AuthOptions): Promise<OpenedParts> {
   const ownsStorage = given === undefined || isDescriptor(given)
   let storage: Storage | null = null
   try {
-    storage = given === undefined ? memoryStorage() : isDescriptor(given) ? await openStorage(given.url, { migrate: given.migrate ?? true, option: 'storage.url' }) : given
+    storage = given === undefined ? memoryStorage() : isDescriptor(given) ? await openStorage(given.url, { migrate: given.migrate ?? true, option: 'storage.url', timeoutMs: config.databaseTimeout }) : given
     await storage.init()
     const bans = await openBanStore(options.banStore, storage)
     return {

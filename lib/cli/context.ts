@@ -27,7 +27,7 @@ export async function cliContext (env: Env, options: { storage?: Storage, defaul
   const config = { ...resolved, hashConcurrency: 1, hashMaxWait: 60_000, moderation: { ...resolved.moderation, banCacheTtl: 0 } }
   const linkBase = fromEnv.domainClient === undefined && fromEnv.domainServer === undefined ? null : config.domainClient
   const url = fromEnv.storage !== undefined && 'url' in fromEnv.storage ? fromEnv.storage.url : options.defaultDatabaseUrl ?? DEFAULT_DATABASE_URL
-  const storage = options.storage ?? await openStorage(url)
+  const storage = options.storage ?? await openStorage(url, { timeoutMs: config.databaseTimeout })
   const ownsStorage = options.storage === undefined
   await storage.init()
   const bans = await openBanStore(fromEnv.banStore, storage, 'REDIS_URI')

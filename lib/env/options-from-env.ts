@@ -43,6 +43,7 @@ export function optionsFromEnv (env: Env): AuthOptions {
   set('mailer', smtpOptionsFromEnv(env, options.appTitle ?? 'LibreChat') ?? undefined)
   const databaseUrl = read(env, 'DATABASE_URL')
   if (databaseUrl !== undefined) options.storage = { url: databaseUrl }
+  set('databaseTimeout', integer(env, 'DATABASE_TIMEOUT_MS'))
   set('moderation', moderationFromEnv(env))
   set('trustProxy', trustProxyFromEnv(env))
   if (bool(env, 'USE_REDIS') === true) {

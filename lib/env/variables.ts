@@ -37,6 +37,7 @@ export const envVariables = {
   SESSION_COOKIE_SECURE: 'boolean',
   APP_TITLE: 'text',
   DATABASE_URL: 'url',
+  DATABASE_TIMEOUT_MS: 'integer',
   NODE_ENV: 'text',
   BAN_VIOLATIONS: 'boolean',
   BAN_DURATION: 'duration',

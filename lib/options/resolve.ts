@@ -114,6 +114,7 @@ function resolveSettings (options: AuthOptions, domainServer: string, production
     refreshReuseInterval: int('refreshReuseInterval', 10_000, 0, 5 * 60_000),
     sessionMaxPerUser: int('sessionMaxPerUser', 20, 1, 1000),
     revocationPollInterval: int('revocationPollInterval', 500, 10, 1000),
+    databaseTimeout: int('databaseTimeout', 3000, 100, 60_000),
     hashConcurrency: int('hashConcurrency', 4, 1, 256),
     hashMaxWait: int('hashMaxWait', 5000, 0, 60_000),
     purgeInterval: int('purgeInterval', 3_600_000, 0, 7 * DAY),

@@ -75,6 +75,12 @@ export interface AuthOptions {
    */
   storage?: Storage | StorageDescriptor
   /**
+   * How long a request waits for a PostgreSQL storage opened from a URL, in ms (`DATABASE_TIMEOUT_MS`), default 3000,
+   * 100 to 60000: connecting or getting a pooled connection, and each statement (cancelled by the server past it).
+   * Then the request answers 503 FST_LCAUTH_STORAGE_UNAVAILABLE.
+   */
+  databaseTimeout?: number
+  /**
    * Sends mail: a `Mailer`, or SMTP settings (what the `EMAIL_*` variables map to) for the bundled
    * nodemailer adapter, which the plugin loads, checks at start and closes. Password reset by mail and
    * email verification need one.
@@ -165,6 +171,7 @@ export interface AuthConfig {
   refreshReuseInterval: number
   sessionMaxPerUser: number
   revocationPollInterval: number
+  databaseTimeout: number
   hashConcurrency: number
   hashMaxWait: number
   purgeInterval: number

@@ -113,6 +113,16 @@ export interface Rotation {
 
 export const RETIRED_HASHES_KEPT = 16
 
+/** A position in a store's revocation feed: opaque, handed out by `listRevokedSince` and only meaningful to the store that made it. */
+export type RevocationCursor = string & { readonly __revocationCursor: true }
+
+/** What one read of the revocation feed returns. */
+export interface RevocationFeed {
+  revocations: Array<{ id: string, revokedAt: Date }>
+  /** Where the next read continues. */
+  cursor: RevocationCursor
+}
+
 export interface SessionStore {
   /** Session ids are random; a duplicate id is a store error. */
   create(session: NewSession): Promise<Session>
@@ -131,10 +141,16 @@ export interface SessionStore {
   /** Live sessions of the user at `now`, newest first (by `createdAt`; equal times in reverse order of creation). */
   listLiveByUser(userId: string, now: Date): Promise<Session[]>
   /**
-   * Sessions revoked at or after `since`, for every instance's revocation mirror. Revoked rows must
+   * The revocation feed every instance's mirror polls. From a Date (the first call): the sessions
+   * with `revokedAt` at or after it. From a cursor this store handed out: every revocation that became
+   * visible after that cursor was handed out, whatever its `revokedAt` says — `revokedAt` comes from
+   * the revoker's clock (another machine, the CLI on a laptop), so it cannot order the feed. Each call
+   * returns the cursor to pass next time; a revocation may be listed again (callers dedupe by id), but
+   * none committed after a cursor is ever skipped by the next call, whichever order concurrent
+   * revocations commit in and however long a revoking statement waited on a lock. Revoked rows must
    * be kept (not deleted) for at least one access-token lifetime after their revocation.
    */
-  listRevokedSince(since: Date): Promise<Array<{ id: string, revokedAt: Date }>>
+  listRevokedSince(from: Date | RevocationCursor): Promise<RevocationFeed>
   /** Deletes sessions that ended (revoked, or past either expiry) before `before`; returns how many. */
   purge(before: Date): Promise<number>
 }

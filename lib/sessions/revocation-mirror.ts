@@ -1,13 +1,15 @@
 import type { Clock } from '../clock.ts'
-import type { SessionStore } from '../ports/storage.ts'
+import type { RevocationCursor, SessionStore } from '../ports/storage.ts'
 
 /**
  * Each instance's in-memory copy of recently revoked session ids, so `authenticate` can refuse an
  * access token of an ended session in O(1) with no I/O. Storage stays the source of truth: the
  * mirror loads from it at start and polls it, so revocations by the CLI, another process or another
- * instance arrive within one poll interval; this instance's own revocations arrive at once.
- * An id is kept for one access-token lifetime after its revocation: after that every access token
- * of the session has expired anyway.
+ * instance arrive within one poll interval; this instance's own revocations arrive at once. Polls
+ * follow the store's cursor, not the revocation times: those come from the revokers' clocks, which
+ * may lag this one (a laptop running the CLI, a drifting instance).
+ * An id is kept for one access-token lifetime after its revocation (or after this instance learned of
+ * it, when that is later): after that every access token of the session has expired anyway.
  */
 export interface RevocationMirror {
   isRevoked(sessionId: string): boolean
@@ -20,9 +22,6 @@ export interface RevocationMirror {
   stop(): void
 }
 
-/** Revocations made just before a poll may carry a slightly older timestamp (another clock): look back this far. */
-const OVERLAP_MS = 5000
-
 export function revocationMirror (deps: {
   sessions: SessionStore
   now: Clock
@@ -34,7 +33,7 @@ export function revocationMirror (deps: {
   const { sessions, now, retentionMs, pollIntervalMs, onPollError } = deps
   /** session id → when it was revoked (ms). */
   const revoked = new Map<string, number>()
-  let lastPoll: number | null = null
+  let cursor: RevocationCursor | null = null
   let timer: NodeJS.Timeout | null = null
   let polling: Promise<void> | null = null
 
@@ -52,10 +51,11 @@ export function revocationMirror (deps: {
 
   const pollOnce = async (): Promise<void> => {
     const started = now().getTime()
-    const since = lastPoll === null ? started - retentionMs : lastPoll - OVERLAP_MS
-    const found = await sessions.listRevokedSince(new Date(since))
-    for (const { id, revokedAt } of found) if (!revoked.has(id)) revoked.set(id, revokedAt.getTime())
-    lastPoll = started
+    const feed = await sessions.listRevokedSince(cursor ?? new Date(started - retentionMs))
+    // A revocation stamped by a clock behind this one is still kept a full lifetime from now.
+    const keepFrom = cursor === null ? 0 : started
+    for (const { id, revokedAt } of feed.revocations) if (!revoked.has(id)) revoked.set(id, Math.max(revokedAt.getTime(), keepFrom))
+    cursor = feed.cursor
     prune(started)
   }
 

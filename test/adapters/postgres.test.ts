@@ -68,7 +68,7 @@ function suite (url: string): void {
     t.teardown(async () => { await a.close(); await b.close(); await dropSchema(schema) })
     await Promise.all([a.init(), b.init()])
     const { rows } = await admin.query(`select name from "${schema}".lcauth_migrations`)
-    t.same(rows, [{ name: '0001_initial' }, { name: '0002_moderation' }])
+    t.same(rows, [{ name: '0001_initial' }, { name: '0002_moderation' }, { name: '0003_revocation_feed' }])
     const created = await parallel(20, i => (i % 2 === 0 ? a : b).users.create(newUser(), at(0)))
     t.equal(created.filter(u => u !== null).length, 20)
     t.equal(created.filter(u => u?.role === 'ADMIN').length, 1)
@@ -185,8 +185,122 @@ function suite (url: string): void {
     t.teardown(() => storage.close())
     await storage.init()
     const { rows } = await admin.query(`select name from "${schema}".lcauth_migrations order by name`)
-    t.same(rows, [{ name: '0001_initial' }, { name: '0002_moderation' }])
+    t.same(rows, [{ name: '0001_initial' }, { name: '0002_moderation' }, { name: '0003_revocation_feed' }])
     t.same(await storage.users.findById(user?.id ?? ''), user, 'the users of 0001 are still there')
     t.equal(await bansOf(storage).addViolation({ kind: 'ip', id: '192.0.2.1' }, 'login', 1, MINUTE, at(0)), 1)
+  })
+  t.test('revocation feed: a revocation committed after a later one, or after waiting on a lock, is still listed', async t => {
+    const schema = newSchema()
+    const storage = postgresStorage({ connectionString: url, schema })
+    t.teardown(async () => { await storage.close(); await dropSchema(schema) })
+    await storage.init()
+    const owner = await storage.users.create(newUser(), at(0))
+    const [first, second, locked] = await Promise.all([0, 1, 2].map(() => storage.sessions.create(newSession(owner?.id ?? ''))))
+    const start = await storage.sessions.listRevokedSince(at(0))
+    t.same(start.revocations, [])
+
+    // `first` is revoked by a statement that runs before `second`'s but commits after it.
+    const other = await admin.connect()
+    t.teardown(() => other.release())
+    await other.query('begin')
+    await other.query(`update "${schema}".lcauth_sessions set revoked_at = $1 where id = $2`, [at(0), first?.id])
+    await sleep(20)
+    await storage.sessions.revoke(second?.id ?? '', at(0))
+    const afterSecond = await storage.sessions.listRevokedSince(start.cursor)
+    t.same(afterSecond.revocations.map(r => r.id), [second?.id])
+    await sleep(20)
+    await other.query('commit')
+    const afterFirst = await storage.sessions.listRevokedSince(afterSecond.cursor)
+    t.ok(afterFirst.revocations.some(r => r.id === first?.id), 'the earlier statement, committed later, is listed')
+
+    // A revoke that waits on a row lock while the feed is read.
+    await other.query('begin')
+    await other.query(`select 1 from "${schema}".lcauth_sessions where id = $1 for update`, [locked?.id])
+    const revoking = storage.sessions.revoke(locked?.id ?? '', at(0))
+    await sleep(300)
+    const during = await storage.sessions.listRevokedSince(afterFirst.cursor)
+    t.notOk(during.revocations.some(r => r.id === locked?.id))
+    await other.query('commit')
+    t.equal(await revoking, true)
+    t.ok((await storage.sessions.listRevokedSince(during.cursor)).revocations.some(r => r.id === locked?.id))
+  })
+
+  t.test('revocation feed: migration 0003 marks the sessions already revoked with their revocation time; the trigger marks new ones', async t => {
+    const schema = newSchema()
+    await admin.query(`create schema "${schema}"`)
+    t.teardown(() => dropSchema(schema))
+    const db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withParams({ options: `-c search_path=${schema}` }), max: 1 }) })
+    })
+    t.teardown(() => db.destroy())
+    const migrator = new Migrator({
+      db,
+      provider: { getMigrations: async () => migrations('postgres') },
+      migrationTableName: MIGRATION_TABLE,
+      migrationLockTableName: MIGRATION_LOCK_TABLE,
+      migrationTableSchema: schema
+    })
+    t.same((await migrator.migrateTo('0002_moderation')).results?.map(r => r.migrationName), ['0001_initial', '0002_moderation'])
+    const old = postgresStorage({ connectionString: url, schema, migrate: false })
+    t.teardown(() => old.close())
+    const owner = await old.users.create(newUser(), at(0))
+    const [revoked, live] = await Promise.all([0, 1].map(() => old.sessions.create(newSession(owner?.id ?? ''))))
+    await old.sessions.revoke(revoked?.id ?? '', at(MINUTE))
+
+    const storage = postgresStorage({ connectionString: url, schema })
+    t.teardown(() => storage.close())
+    await storage.init()
+    const marks = async (): Promise<unknown[]> => (await admin.query(`select id, revocation_mark from "${schema}".lcauth_sessions order by seq`)).rows
+    t.same(await marks(), [{ id: revoked?.id, revocation_mark: at(MINUTE) }, { id: live?.id, revocation_mark: null }])
+    const start = await storage.sessions.listRevokedSince(at(0))
+    t.same(start.revocations, [{ id: revoked?.id, revokedAt: at(MINUTE) }])
+    const before = Date.now()
+    await storage.sessions.revoke(live?.id ?? '', at(0))
+    const mark = (await marks())[1] as { revocation_mark: Date }
+    t.ok(Math.abs(mark.revocation_mark.getTime() - before) < 5000, 'marked by the database clock, not the revocation time')
+    t.ok((await storage.sessions.listRevokedSince(start.cursor)).revocations.some(r => r.id === live?.id))
+  })
+  t.test('timeoutMs: statements are cancelled by the server past it; migrations are not bound by it; out of range is refused', async t => {
+    t.throws(() => postgresStorage({ connectionString: url, timeoutMs: 50 }), { code: 'FST_LCAUTH_CONFIG_INVALID', message: /timeoutMs must be an integer from 100 to 60000/ })
+    const schema = newSchema()
+    await admin.query(`create schema "${schema}"`)
+    t.teardown(() => dropSchema(schema))
+    const db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withParams({ options: `-c search_path=${schema}` }), max: 1 }) })
+    })
+    t.teardown(() => db.destroy())
+    const migrator = new Migrator({
+      db,
+      provider: { getMigrations: async () => migrations('postgres') },
+      migrationTableName: MIGRATION_TABLE,
+      migrationLockTableName: MIGRATION_LOCK_TABLE,
+      migrationTableSchema: schema
+    })
+    await migrator.migrateTo('0002_moderation')
+
+    // Migration 0003 alters lcauth_sessions, which another transaction holds for 500 ms.
+    const storage = postgresStorage({ connectionString: url, schema, timeoutMs: 100 })
+    t.teardown(() => storage.close())
+    const locker = await admin.connect()
+    t.teardown(() => locker.release())
+    await locker.query('begin')
+    await locker.query(`lock table "${schema}".lcauth_sessions in access exclusive mode`)
+    const migrating = storage.init()
+    await sleep(500)
+    await locker.query('commit')
+    await migrating
+    const { rows } = await admin.query(`select name from "${schema}".lcauth_migrations order by name`)
+    t.equal(rows.length, 3, 'migrated, though it waited longer than timeoutMs')
+
+    // Afterwards every statement is bound again: one waiting on a row lock is cancelled (SQLSTATE 57014).
+    const owner = await storage.users.create(newUser(), at(0))
+    const session = await storage.sessions.create(newSession(owner?.id ?? ''))
+    await locker.query('begin')
+    await locker.query(`select 1 from "${schema}".lcauth_sessions where id = $1 for update`, [session.id])
+    const started = Date.now()
+    await t.rejects(storage.sessions.revoke(session.id, at(0)), { code: 'FST_LCAUTH_STORAGE_UNAVAILABLE', cause: { code: '57014' } })
+    t.ok(Date.now() - started < 1000, 'cancelled after about timeoutMs')
+    await locker.query('rollback')
+    t.equal(await storage.sessions.revoke(session.id, at(0)), true)
   })
 }

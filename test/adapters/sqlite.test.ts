@@ -92,7 +92,7 @@ t.test('separate processes on one fresh file: concurrent migrations apply once, 
   t.equal(roles.length, 40)
   t.equal(roles.filter(role => role === 'ADMIN').length, 1)
   t.equal(roles.filter(role => role === 'USER').length, 39)
-  t.same(raw(t, filename).prepare('select name from lcauth_migrations').pluck().all(), ['0001_initial', '0002_moderation'])
+  t.same(raw(t, filename).prepare('select name from lcauth_migrations').pluck().all(), ['0001_initial', '0002_moderation', '0003_revocation_feed'])
   removeDatabase(filename)
 })
 
@@ -106,10 +106,10 @@ t.test('migrations: applied once, in one transaction; migrate: false creates not
 
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(filename) }) })
   t.teardown(() => db.destroy())
-  t.same(await migrateToLatest(db, 'sqlite'), ['0001_initial', '0002_moderation'])
+  t.same(await migrateToLatest(db, 'sqlite'), ['0001_initial', '0002_moderation', '0003_revocation_feed'])
   t.same(tables(raw(t, filename)), [
     'lcauth_bans', 'lcauth_identities', 'lcauth_in_flight', 'lcauth_limiter_windows', 'lcauth_migrations', 'lcauth_migrations_lock',
-    'lcauth_one_time_tokens', 'lcauth_sessions', 'lcauth_users', 'lcauth_violation_scores'
+    'lcauth_one_time_tokens', 'lcauth_revocation_counter', 'lcauth_sessions', 'lcauth_users', 'lcauth_violation_scores'
   ])
   const storage = sqliteStorage({ filename })
   t.teardown(() => storage.close())
@@ -222,7 +222,7 @@ t.test('ban store: migration 0002 applies to a database migrated only to 0001, k
   const user = await old.users.create(newUser(), at(0))
   await t.rejects(bansOf(old).find({ kind: 'ip', id: '192.0.2.1' }, at(0)), { message: /no such table: lcauth_bans/ })
 
-  t.same(await migrateToLatest(db, 'sqlite'), ['0002_moderation'])
+  t.same(await migrateToLatest(db, 'sqlite'), ['0002_moderation', '0003_revocation_feed'])
   const storage = sqliteStorage({ filename })
   t.teardown(() => storage.close())
   await storage.init()
@@ -274,4 +274,50 @@ t.test('a file that is not a database fails at once, without retrying', async t 
   t.ok(Date.now() - started < 4000, 'no waiting on an error that is not SQLITE_BUSY')
   await storage.close()
   removeDatabase(filename)
+})
+
+t.test('revocation feed: migration 0003 numbers the sessions already revoked by revocation time, and new revocations follow', async t => {
+  const filename = join(dir, `${randomBytes(6).toString('hex')}.db`)
+  const old = sqliteStorage({ filename, migrate: false })
+  t.teardown(() => old.close())
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(filename) }) })
+  t.teardown(() => db.destroy())
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations('sqlite') },
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE
+  })
+  t.same((await migrator.migrateTo('0002_moderation')).results?.map(r => r.migrationName), ['0001_initial', '0002_moderation'])
+  const owner = await old.users.create(newUser(), at(0))
+  const [later, earlier, live] = [0, 1, 2].map(() => newSession(owner?.id ?? ''))
+  for (const s of [later, earlier, live]) await old.sessions.create(s as ReturnType<typeof newSession>)
+  await old.sessions.revoke(later?.id ?? '', at(2 * MINUTE))
+  await old.sessions.revoke(earlier?.id ?? '', at(MINUTE))
+
+  t.same(await migrateToLatest(db, 'sqlite'), ['0003_revocation_feed'])
+  const marks = raw(t, filename).prepare('select id, revocation_mark from lcauth_sessions order by rowid').all()
+  t.same(marks, [{ id: later?.id, revocation_mark: 2 }, { id: earlier?.id, revocation_mark: 1 }, { id: live?.id, revocation_mark: null }])
+  const storage = sqliteStorage({ filename })
+  t.teardown(() => storage.close())
+  await storage.init()
+  const start = await storage.sessions.listRevokedSince(at(0))
+  t.equal(start.cursor, '2')
+  t.same(start.revocations.map(r => r.id).sort(), [later?.id, earlier?.id].sort())
+  await storage.sessions.revoke(live?.id ?? '', at(0))
+  t.same((await storage.sessions.listRevokedSince(start.cursor)).revocations, [{ id: live?.id, revokedAt: at(0) }])
+  t.equal(raw(t, filename).prepare('select revocation_mark from lcauth_sessions where id = ?').pluck().get(live?.id), 3)
+})
+
+t.test('revocation feed: a revocation by another connection to the file, stamped in the past, reaches the next read', async t => {
+  const filename = tempFile()
+  const [server, cli] = [sqliteStorage({ filename }), sqliteStorage({ filename })]
+  t.teardown(async () => { await server.close(); await cli.close(); removeDatabase(filename) })
+  await server.init()
+  await cli.init()
+  const owner = await cli.users.create(newUser(), at(0))
+  const session = await cli.sessions.create(newSession(owner?.id ?? ''))
+  const first = await server.sessions.listRevokedSince(at(MINUTE))
+  await cli.sessions.revoke(session.id, at(MINUTE - 6000))
+  t.same((await server.sessions.listRevokedSince(first.cursor)).revocations, [{ id: session.id, revokedAt: at(MINUTE - 6000) }])
 })

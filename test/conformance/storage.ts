@@ -243,7 +243,7 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
     assert.deepEqual(await storage.sessions.findById(gone.session.id), { ...gone.session, revokedAt: at(MINUTE) })
     assert.deepEqual(await storage.sessions.findById(alreadyRevoked.id), { ...alreadyRevoked, revokedAt: at(0) })
     assert.deepEqual(await storage.sessions.listLiveByUser(doomed.id, at(MINUTE)), [])
-    assert.ok((await storage.sessions.listRevokedSince(at(MINUTE))).some(r => r.id === gone.session.id))
+    assert.ok((await storage.sessions.listRevokedSince(at(MINUTE))).revocations.some(r => r.id === gone.session.id))
     assert.equal(await storage.oneTimeTokens.consume('password_reset', gone.reset.tokenHash, at(MINUTE)), null)
     assert.equal(await storage.oneTimeTokens.consume('email_verification', gone.verification.tokenHash, at(MINUTE)), null)
     assert.equal(await storage.oneTimeTokens.deleteForUser(doomed.id), 0)
@@ -528,7 +528,7 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
     assert.equal(await storage.oneTimeTokens.purge(at(3 * HOUR)), 1, 'the one just consumed goes next time')
   })
 
-  run('sessions.listRevokedSince lists every session revoked at or after `since`, with its revocation time', async storage => {
+  run('sessions.listRevokedSince from a Date lists every session revoked at or after it, with its revocation time', async storage => {
     const [a, b] = [await user(storage), await user(storage)]
     const [early, onTime, late, live, otherUser] = [
       await session(storage, a.id), await session(storage, a.id), await session(storage, a.id), await session(storage, a.id), await session(storage, b.id)
@@ -537,21 +537,54 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
     await storage.sessions.revoke(onTime.id, at(2 * MINUTE))
     await storage.sessions.revoke(late.id, at(3 * MINUTE))
     await storage.sessions.revoke(otherUser.id, at(4 * MINUTE))
-    const found = await storage.sessions.listRevokedSince(at(2 * MINUTE))
+    const found = (await storage.sessions.listRevokedSince(at(2 * MINUTE))).revocations
     assert.deepEqual(
       [...found].sort((x, y) => x.revokedAt.getTime() - y.revokedAt.getTime()),
       [{ id: onTime.id, revokedAt: at(2 * MINUTE) }, { id: late.id, revokedAt: at(3 * MINUTE) }, { id: otherUser.id, revokedAt: at(4 * MINUTE) }]
     )
     assert.ok(found.every(r => r.revokedAt instanceof Date && typeof r.id === 'string'))
     assert.ok(!found.some(r => r.id === live.id))
-    assert.deepEqual(await storage.sessions.listRevokedSince(at(5 * MINUTE)), [])
+    const none = await storage.sessions.listRevokedSince(at(5 * MINUTE))
+    assert.deepEqual(none.revocations, [])
+    assert.equal(typeof none.cursor, 'string')
   })
 
   run('sessions.listRevokedSince sees revocations by revokeAllForUser', async storage => {
     const owner = await user(storage)
     const [s1, s2] = [await session(storage, owner.id), await session(storage, owner.id)]
     await storage.sessions.revokeAllForUser(owner.id, at(HOUR))
-    assert.deepEqual(sorted((await storage.sessions.listRevokedSince(at(0))).map(r => r.id)), sorted([s1.id, s2.id]))
+    assert.deepEqual(sorted((await storage.sessions.listRevokedSince(at(0))).revocations.map(r => r.id)), sorted([s1.id, s2.id]))
+  })
+
+  run('sessions.listRevokedSince from a cursor lists every later revocation, whatever time the revoker\'s clock gave it', async storage => {
+    const owner = await user(storage)
+    const [before, behind, ahead, viaAll, alsoViaAll, live] = [
+      await session(storage, owner.id), await session(storage, owner.id), await session(storage, owner.id),
+      await session(storage, owner.id), await session(storage, owner.id), await session(storage, owner.id)
+    ]
+    await storage.sessions.revoke(before.id, at(DAY))
+    const first = await storage.sessions.listRevokedSince(at(DAY))
+    assert.deepEqual(first.revocations.map(r => r.id), [before.id])
+
+    // Revoked after the cursor was handed out, by clocks a day behind, 6 s behind and ahead.
+    await storage.sessions.revoke(behind.id, at(0))
+    await storage.sessions.revoke(ahead.id, at(2 * DAY))
+    await storage.sessions.revokeAllForUser(owner.id, at(DAY - 6000), live.id)
+    const second = await storage.sessions.listRevokedSince(first.cursor)
+    const seen = new Map(second.revocations.map(r => [r.id, r.revokedAt]))
+    assert.deepEqual(seen.get(behind.id), at(0), 'a revocation stamped a day before the cursor is listed')
+    assert.deepEqual(seen.get(ahead.id), at(2 * DAY))
+    assert.deepEqual(seen.get(viaAll.id), at(DAY - 6000))
+    assert.deepEqual(seen.get(alsoViaAll.id), at(DAY - 6000))
+    assert.ok(!seen.has(live.id))
+
+    // A user's deletion revokes through the feed too; the cursor moves on.
+    const other = await user(storage)
+    const orphan = await session(storage, other.id)
+    await storage.users.delete(other.id, at(0))
+    const third = await storage.sessions.listRevokedSince(second.cursor)
+    assert.ok(third.revocations.some(r => r.id === orphan.id))
+    assert.ok(!third.revocations.some(r => r.id === live.id))
   })
 
   run('sessions.listLiveByUser: sessions created in the same millisecond come later-created first', async storage => {

@@ -35,6 +35,8 @@ t.test('maps every LibreChat variable to its option, in its unit', async t => {
     BCRYPT_ROUNDS: '13',
     SESSION_COOKIE_SECURE: 'false',
     APP_TITLE: 'My Chat',
+    DATABASE_URL: 'postgres://db.internal/app',
+    DATABASE_TIMEOUT_MS: '1500',
     NODE_ENV: 'production'
   }), {
     jwtSecret: 'access',
@@ -57,6 +59,8 @@ t.test('maps every LibreChat variable to its option, in its unit', async t => {
     bcryptRounds: 13,
     sessionCookieSecure: false,
     appTitle: 'My Chat',
+    storage: { url: 'postgres://db.internal/app' },
+    databaseTimeout: 1500,
     production: true
   })
 })

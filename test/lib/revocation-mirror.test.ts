@@ -47,15 +47,26 @@ t.test('keeps an id for one access-token lifetime, then forgets it', async t => 
   t.equal(mirror.isRevoked('s1'), false)
 })
 
-t.test('a revocation stamped a little before the last poll is still seen (clock skew between writers)', async t => {
-  const { sessions } = await withSessions(1)
+t.test('a revocation stamped well before the last poll is still seen: the revoker\'s clock lags this one', async t => {
+  const { sessions } = await withSessions(2)
   let now = 100 * MINUTE
   const mirror = revocationMirror({ sessions, now: () => new Date(now), retentionMs: 15 * MINUTE, pollIntervalMs: 1000, onPollError: () => {} })
   await mirror.poll()
   now += 1000
-  await sessions.revoke('s0', new Date(now - 3000)) // another instance's clock is 3 s behind
+  await mirror.poll()
+  await sessions.revoke('s0', new Date(now - 6000)) // the CLI on a laptop 6 s behind
+  await sessions.revoke('s1', new Date(now - 10 * MINUTE)) // an instance 10 minutes behind
+  now += 1000
   await mirror.poll()
   t.equal(mirror.isRevoked('s0'), true)
+  t.equal(mirror.isRevoked('s1'), true)
+  // Kept one lifetime from when this instance learned of it, not from the lagging stamp.
+  now += 14 * MINUTE
+  await mirror.poll()
+  t.equal(mirror.isRevoked('s1'), true)
+  now += MINUTE
+  await mirror.poll()
+  t.equal(mirror.isRevoked('s1'), false)
 })
 
 t.test('one poll at a time, and a failing store is reported, not thrown into the timer', async t => {
@@ -67,7 +78,7 @@ t.test('one poll at a time, and a failing store is reported, not thrown into the
       calls++
       if (fail) throw new Error('store down')
       await new Promise<void>(resolve => { release = resolve })
-      return [{ id: 'x', revokedAt: new Date(0) }]
+      return { revocations: [{ id: 'x', revokedAt: new Date(0) }], cursor: 'c' }
     }
   } as unknown as SessionStore
   const errors: unknown[] = []

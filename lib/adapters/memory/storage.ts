@@ -2,8 +2,8 @@ import { randomId } from '../../crypto/random.ts'
 import { endedAt, isLive, rotationOf } from '../../sessions/session-state.ts'
 import {
   type Identity, type IdentityStore, type NewOneTimeToken, type NewSession, type NewUser, type OneTimeToken,
-  type OneTimeTokenPurpose, type OneTimeTokenStore, type Rotation, type Session, type SessionStore, type Storage,
-  type User, type UserPatch, type UserStore
+  type OneTimeTokenPurpose, type OneTimeTokenStore, type RevocationCursor, type Rotation, type Session, type SessionStore,
+  type Storage, type User, type UserPatch, type UserStore
 } from '../../ports/storage.ts'
 
 // Every method reads and writes synchronously between awaits, which is what makes each one atomic here.
@@ -20,6 +20,13 @@ export function memoryStorage (): Storage {
   const tokens = new Map<string, OneTimeToken>()
   const identityKey = (provider: string, issuer: string, subject: string): string => JSON.stringify([provider, issuer, subject])
   const tokenKey = (purpose: OneTimeTokenPurpose, hash: string): string => `${purpose}:${hash}`
+  // The revocation feed's order: a counter of this store's own, never the revokers' clocks.
+  let revocationCount = 0
+  const revocationOrder = new Map<string, number>()
+  const markRevoked = (session: Session, at: Date): void => {
+    session.revokedAt = new Date(at)
+    revocationOrder.set(session.id, ++revocationCount)
+  }
 
   const userStore: UserStore = {
     async create (input: NewUser, now: Date) {
@@ -73,7 +80,7 @@ export function memoryStorage (): Storage {
       const revoked: string[] = []
       for (const session of sessions.values()) {
         if (session.userId === id && session.revokedAt === null) {
-          session.revokedAt = new Date(now)
+          markRevoked(session, now)
           revoked.push(session.id)
         }
       }
@@ -125,14 +132,14 @@ export function memoryStorage (): Storage {
     async revoke (id, at) {
       const session = sessions.get(id)
       if (!session || session.revokedAt !== null) return false
-      session.revokedAt = new Date(at)
+      markRevoked(session, at)
       return true
     },
     async revokeAllForUser (userId, at, exceptId) {
       const revoked: string[] = []
       for (const session of sessions.values()) {
         if (session.userId === userId && session.id !== exceptId && session.revokedAt === null) {
-          session.revokedAt = new Date(at)
+          markRevoked(session, at)
           revoked.push(session.id)
         }
       }
@@ -150,17 +157,21 @@ export function memoryStorage (): Storage {
       for (const [id, session] of sessions) {
         if (endedAt(session) < before) {
           sessions.delete(id)
+          revocationOrder.delete(id)
           count++
         }
       }
       return count
     },
-    async listRevokedSince (since) {
-      const found: Array<{ id: string, revokedAt: Date }> = []
+    async listRevokedSince (from) {
+      const listed = typeof from === 'string'
+        ? (session: Session): boolean => (revocationOrder.get(session.id) as number) > Number(from)
+        : (session: Session): boolean => (session.revokedAt as Date) >= from
+      const revocations: Array<{ id: string, revokedAt: Date }> = []
       for (const session of sessions.values()) {
-        if (session.revokedAt !== null && session.revokedAt >= since) found.push({ id: session.id, revokedAt: new Date(session.revokedAt) })
+        if (session.revokedAt !== null && listed(session)) revocations.push({ id: session.id, revokedAt: new Date(session.revokedAt) })
       }
-      return found
+      return { revocations, cursor: String(revocationCount) as RevocationCursor }
     }
   }
 

@@ -50,6 +50,11 @@ export interface SessionsTable {
   user_agent: string | null
   ip: string | null
   revoked_at: Timestamp | null
+  /**
+   * Set by the database (a trigger) when `revoked_at` is first set: the revocation feed's order,
+   * `clock_timestamp()` on PostgreSQL, the next `lcauth_revocation_counter` value on SQLite.
+   */
+  revocation_mark: Timestamp | null
 }
 
 export interface OneTimeTokensTable {
@@ -94,6 +99,12 @@ export interface InFlightTable {
   expires_at: Timestamp
 }
 
+/** SQLite only: the one-row counter behind `revocation_mark` (id is always 1). */
+export interface RevocationCounterTable {
+  id: number
+  value: number
+}
+
 /**
  * Every table, by name. Not listed: the insertion-order column used to break ties between equal
  * creation times (`rowid` on SQLite, a `seq bigserial` column on PostgreSQL), which only appears
@@ -108,5 +119,6 @@ export interface Database {
   lcauth_violation_scores: ViolationScoresTable
   lcauth_limiter_windows: LimiterWindowsTable
   lcauth_in_flight: InFlightTable
+  lcauth_revocation_counter: RevocationCounterTable
 }
 

@@ -1,7 +1,7 @@
-import type { NotNull } from 'kysely'
 import type { Session, SessionStore } from '../../ports/storage.ts'
 import { rotationOf } from '../../sessions/session-state.ts'
 import type { SqlContext } from './context.ts'
+import { sqlRevocationFeed } from './revocation-feed.ts'
 import { toSession } from './rows.ts'
 
 export function sqlSessionStore (ctx: SqlContext): SessionStore {
@@ -88,13 +88,7 @@ export function sqlSessionStore (ctx: SqlContext): SessionStore {
         .execute()
       return rows.map(toSession)
     },
-    async listRevokedSince (since) {
-      const rows = await db.selectFrom('lcauth_sessions').select(['id', 'revoked_at'])
-        .where('revoked_at', '>=', time(since))
-        .$narrowType<{ revoked_at: NotNull }>()
-        .execute()
-      return rows.map(r => ({ id: r.id, revokedAt: new Date(r.revoked_at) }))
-    },
+    listRevokedSince: sqlRevocationFeed(ctx),
     async purge (before) {
       // A session ended when it was revoked, or else when the first of its two expiries passed.
       const cut = time(before)

@@ -17,6 +17,8 @@ export interface SqlStorageOptions {
   kind: string
   /** Whether `init()` applies pending migrations. */
   migrate: boolean
+  /** A database to migrate through instead of `db` (one without the requests' timeouts), destroyed after. */
+  migrationDb?: () => Kysely<Database>
   /** PostgreSQL: the schema the connections' search_path selects, created by `init()` when missing. */
   schema?: string
   /** Releases the database (called once, however often `close()` is). */
@@ -32,7 +34,13 @@ export function sqlStorage (db: Kysely<Database>, options: SqlStorageOptions): S
   const ctx = sqlContext(db, options.dialect)
   const lifecycle = guarded({
     async init (): Promise<void> {
-      if (options.migrate) await migrateToLatest(db, options.dialect, options.schema)
+      if (!options.migrate) return
+      const target = options.migrationDb?.() ?? db
+      try {
+        await migrateToLatest(target, options.dialect, options.schema)
+      } finally {
+        if (target !== db) await target.destroy()
+      }
     }
   })
   // SQL has no push channel (bans are polled): without `watch`, every member is async and guardable.

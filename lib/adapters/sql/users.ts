@@ -89,15 +89,17 @@ export function sqlUserStore (ctx: SqlContext): UserStore {
     },
     async delete (id, now) {
       // Sessions are revoked, not deleted: every instance's revocation mirror must still see them.
+      // The revocation comes last: its mark (the revocation feed's order) is then never more than one
+      // statement older than the commit that makes it visible (see revocation-feed.ts).
       return db.transaction().execute(async trx => {
         await trx.deleteFrom('lcauth_identities').where('user_id', '=', id).execute()
         await trx.deleteFrom('lcauth_one_time_tokens').where('user_id', '=', id).execute()
+        await trx.deleteFrom('lcauth_users').where('id', '=', id).execute()
         const revoked = await trx.updateTable('lcauth_sessions')
           .set({ revoked_at: time(now) })
           .where('user_id', '=', id).where('revoked_at', 'is', null)
           .returning('id')
           .execute()
-        await trx.deleteFrom('lcauth_users').where('id', '=', id).execute()
         return revoked.map(r => r.id)
       })
     }
