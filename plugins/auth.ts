@@ -32,6 +32,7 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
     log: fastify.log,
     ...(options.hasher === undefined ? {} : { hasher: options.hasher }),
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.wait === undefined ? {} : { wait: options.wait }),
     ...(options.mailTemplates === undefined ? {} : { mailTemplates: options.mailTemplates }),
     ...(options.accessTokenClaims === undefined ? {} : { accessTokenClaims: options.accessTokenClaims })
   })
