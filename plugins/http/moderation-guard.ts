@@ -45,8 +45,13 @@ export interface Guards {
   limiter(name: LimiterName, keyOf: (request: FastifyRequest) => string): Limiter
   /** Refuses the request when the offender is banned (nothing counted). Returns a promise only when the answer is not cached. */
   refuseBanned: RefuseBanned
-  /** Emits, scores and (unless in dry run) refuses a request a limiter turned down. */
-  overLimit(request: FastifyRequest, reply: FastifyReply, offender: Offender, limiter: LimiterName | 'concurrent', waitMs: number): Promise<void>
+  /**
+   * Emits, scores (unless `scored` is false: nobody is held to account) and, unless in dry run, refuses
+   * a request a limiter turned down.
+   */
+  overLimit(request: FastifyRequest, reply: FastifyReply, offender: Offender, limiter: LimiterName | 'concurrent', waitMs: number, scored?: boolean): Promise<void>
+  /** Who a request's violations count against: its address, and the user of a valid bearer token. */
+  offenderOf(request: FastifyRequest): Offender
 }
 
 /**
@@ -69,11 +74,11 @@ export async function moderationGuards (scope: FastifyInstance, deps: Moderation
   }
 
 
-  const overLimit = async (request: FastifyRequest, reply: FastifyReply, offender: Offender, name: LimiterName | 'concurrent', waitMs: number): Promise<void> => {
+  const overLimit = async (request: FastifyRequest, reply: FastifyReply, offender: Offender, name: LimiterName | 'concurrent', waitMs: number, scored = true): Promise<void> => {
     const context = contextOf(request)
     events.emit('moderation.limited', { ...context, at: now(), limiter: name, userId: offender.userId, dryRun: config.dryRun })
     const type = name === 'concurrent' ? 'concurrent' : LIMITERS[name].type
-    if (type !== null) await moderation.logViolation(offender, type, config.scores[type], context)
+    if (type !== null && scored) await moderation.logViolation(offender, type, config.scores[type], context)
     if (config.dryRun) return
     const error = retryLater('FST_LCAUTH_RATE_LIMITED', waitMs)
     void reply.header('retry-after', String(error.retryAfterSeconds))
@@ -91,5 +96,5 @@ export async function moderationGuards (scope: FastifyInstance, deps: Moderation
     }
   }
 
-  return { guard, limiter, refuseBanned, overLimit }
+  return { guard, limiter, refuseBanned, overLimit, offenderOf }
 }
