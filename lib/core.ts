@@ -50,6 +50,8 @@ export interface CoreParts {
   /** Replaces bcrypt (tests count its calls); bounded like the default. */
   hasher?: PasswordHasher
   now?: Clock
+  /** How the login throttle holds an attempt back; tests record the wait instead of sleeping. */
+  wait?: (ms: number) => Promise<unknown>
   log: CoreLog
   /** Extra access-token claims; they never override the standard ones. */
   accessTokenClaims?: (user: User) => Record<string, unknown>
@@ -150,7 +152,7 @@ export function createCore (parts: CoreParts): Core {
     verification: emailVerification,
     events,
     now,
-    throttle: loginThrottle({ store: bans, limit: config.moderation.limits.loginAccount, dryRun: config.moderation.dryRun, events, now, subjectOf }),
+    throttle: loginThrottle({ store: bans, limit: config.moderation.limits.loginAccount, dryRun: config.moderation.dryRun, events, now, subjectOf, ...(parts.wait === undefined ? {} : { wait: parts.wait }) }),
     userBan: moderation.userBan,
     policy: {
       requireVerifiedEmail: mail !== null && !config.allowUnverifiedEmailLogin,

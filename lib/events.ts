@@ -52,7 +52,7 @@ export interface AuthEvents {
   'moderation.violation': Base & { type: string, subject: BanSubject, score: number, total: number }
   /** A banned subject was refused. */
   'moderation.refused': Base & { subject: BanSubject, expiresAt: Date }
-  /** Failed logins on one account are being throttled (LOG-03); never a ban. */
+  /** Failed logins on one account are being throttled (LOG-03, LOG-04): a client refused, or an attempt delayed; never a ban. */
   'security.login_throttled': Base & { subject: string, scope: 'client' | 'account', delayMs: number }
   /** `expiresAt` null: a soft ban (sessions ended, nothing recorded). `by`: who banned. */
   'ban.created': Base & { subject: BanSubject, reason: string, expiresAt: Date | null, by: 'moderation' | 'operator', dryRun: boolean }

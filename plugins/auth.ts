@@ -6,6 +6,7 @@ import { resolveOptions } from '../lib/options/resolve.ts'
 import type { AuthOptions } from '../lib/options/types.ts'
 import { logEvents } from './event-log.ts'
 import { authenticators } from './http/authenticate.ts'
+import { banRefusal } from './http/ban-refusal.ts'
 import { proxyTrust } from './http/client-address.ts'
 import { moderationApi } from './moderation-api.ts'
 import { checkInjectedParts, openParts } from './open-parts.ts'
@@ -32,6 +33,7 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
     log: fastify.log,
     ...(options.hasher === undefined ? {} : { hasher: options.hasher }),
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.wait === undefined ? {} : { wait: options.wait }),
     ...(options.mailTemplates === undefined ? {} : { mailTemplates: options.mailTemplates }),
     ...(options.accessTokenClaims === undefined ? {} : { accessTokenClaims: options.accessTokenClaims })
   })
@@ -53,7 +55,8 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
   })
   fastify.decorateRequest('authUser', null)
 
-  const { authenticate, requireRole } = authenticators({ verifyAccess: core.accessTokens.verify, isRevoked: core.mirror.isRevoked, events: core.events, now: core.now })
+  const refuseBanned = banRefusal({ banOf: core.moderation.banOf, events: core.events, now: core.now })
+  const { authenticate, requireRole } = authenticators({ verifyAccess: core.accessTokens.verify, isRevoked: core.mirror.isRevoked, refuseBanned, events: core.events, now: core.now })
   const { jwtSecret: _jwt, jwtRefreshSecret: _refresh, ...publicConfig } = config
   const lcauth: LcAuth = {
     authenticate,

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { banRefusal } from './http/ban-refusal.ts'
 import { bearerToken } from './http/bearer.ts'
 import { moderationGuards, type ModerationDeps } from './http/moderation-guard.ts'
 import { hostModeration } from './host-moderation.ts'
@@ -24,7 +25,8 @@ async function moderation (fastify: FastifyInstance): Promise<void> {
       const token = bearerToken(request)
       const verified = token === null ? null : core.accessTokens.verify(token)
       return verified === null || verified.expired || core.mirror.isRevoked(verified.claims.sid) ? null : verified.claims.sub
-    }
+    },
+    refuseBanned: banRefusal({ banOf: core.moderation.banOf, events: core.events, now: core.now })
   }
   const guards = await moderationGuards(fastify, deps)
   fastify.decorate(GUARDS, guards)

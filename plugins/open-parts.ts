@@ -23,6 +23,7 @@ export function checkInjectedParts (options: AuthOptions): void {
   if (hasher !== undefined) checkPort(hasher, 'hasher')
   checkFunction(options.accessTokenClaims, 'accessTokenClaims')
   checkFunction(options.now, 'now')
+  checkFunction(options.wait, 'wait')
 }
 
 export type OpenedParts = Pick<CoreParts, 'storage' | 'bans' | 'banFallback' | 'mailer'> & { owns: NonNullable<CoreParts['owns']> }

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { errors } from '../lib/errors.ts'
 import { bearerToken } from './http/bearer.ts'
 import { noBody } from './http/body.ts'
+import { refreshGuard } from './http/refresh-guard.ts'
 import { contextOf } from './http/context.ts'
 import { BODY_REFUSALS, documented, errorResponses, GUARD_REFUSALS } from './route-docs.ts'
 import { guardsOf, kitOf } from './scope-kit.ts'
@@ -12,7 +13,7 @@ import { subPlugin } from './sub-plugin.ts'
 export const tokensPlugin: FastifyPluginAsync = subPlugin('tokens', async function tokens (fastify) {
   const { lcauth } = fastify
   const kit = kitOf(fastify)
-  const { guard } = guardsOf(fastify)
+  const limitRefresh = refreshGuard(guardsOf(fastify), { tokenOf: kit.cookie.read, opens: lcauth.sessions.opens })
 
   fastify.post('/refresh', {
     schema: documented({
@@ -26,7 +27,7 @@ export const tokensPlugin: FastifyPluginAsync = subPlugin('tokens', async functi
       }
     }),
     preValidation: noBody,
-    onRequest: [kit.sameSite, guard('refresh')]
+    onRequest: [kit.sameSite, limitRefresh]
   }, async (request, reply) => {
     const outcome = await lcauth.sessions.refresh(kit.cookie.read(request), contextOf(request))
     if (outcome.kind === 'rotated') return kit.issue(reply, outcome)

@@ -25,7 +25,10 @@ export type AuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise
 
 /** `fastify.lcauth`: the plugin's hooks and services. */
 export interface LcAuth {
-  /** preHandler: 401 unless the request carries a valid access token; sets `request.authUser`. */
+  /**
+   * preHandler: 401 unless the request carries a valid access token; 403 `FST_LCAUTH_BANNED` (with
+   * Retry-After) when the client's address is banned; sets `request.authUser`.
+   */
   authenticate: AuthHook
   /** preHandler: authenticates if needed, then 403 unless the user has `role`. */
   requireRole(role: Role): AuthHook

@@ -188,7 +188,6 @@ export function accountService (deps: {
       events.emit('password.rehashed', { ...context, at: now(), userId: user.id })
     }
     const issued = await sessions.start(user, context, presentedRefreshToken)
-    await throttle?.succeeded(target, context)
     events.emit('login.success', { ...context, at: now(), userId: user.id, sessionId: issued.session.id })
     return issued
   }

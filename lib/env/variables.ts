@@ -60,6 +60,8 @@ export const envVariables = {
   REGISTER_WINDOW: 'minutes',
   REFRESH_MAX: 'integer',
   REFRESH_WINDOW: 'minutes',
+  REFRESH_IP_MAX: 'integer',
+  REFRESH_IP_WINDOW: 'minutes',
   PASSWORD_CHANGE_MAX: 'integer',
   PASSWORD_CHANGE_WINDOW: 'minutes',
   ACCOUNT_DELETION_MAX: 'integer',

@@ -3,7 +3,7 @@
  * `<PREFIX>_WINDOW` in minutes), defaults, and the violation type a hit scores. `null` type: a hit is
  * refused but never scored (failed logins per account must never get anyone banned).
  */
-export type LimiterName = 'login' | 'register' | 'refresh' | 'passwordChange' | 'accountDeletion' | 'resetPassword' |
+export type LimiterName = 'login' | 'register' | 'refresh' | 'refreshIp' | 'passwordChange' | 'accountDeletion' | 'resetPassword' |
   'resetPasswordSubmission' | 'verifyEmail' | 'verifyEmailSubmission' | 'messageIp' | 'messageUser' | 'loginAccount'
 
 export type ViolationType = 'logins' | 'registrations' | 'concurrent' | 'message_limit' | 'non_browser' | 'refresh' |
@@ -21,7 +21,10 @@ export interface LimiterSpec {
 export const LIMITERS: Readonly<Record<LimiterName, LimiterSpec>> = {
   login: { env: 'LOGIN', max: 7, windowMinutes: 5, type: 'logins' },
   register: { env: 'REGISTER', max: 5, windowMinutes: 60, type: 'registrations' },
+  // Per session (the refresh cookie's); a request without a readable cookie counts under its address.
   refresh: { env: 'REFRESH', max: 30, windowMinutes: 1, type: 'refresh' },
+  // Every refresh of one address (/64), whatever its session: high enough for a large NAT.
+  refreshIp: { env: 'REFRESH_IP', max: 600, windowMinutes: 1, type: 'refresh' },
   passwordChange: { env: 'PASSWORD_CHANGE', max: 7, windowMinutes: 5, type: 'password_change' },
   accountDeletion: { env: 'ACCOUNT_DELETION', max: 5, windowMinutes: 60, type: 'account_deletion' },
   resetPassword: { env: 'RESET_PASSWORD', max: 2, windowMinutes: 2, type: 'reset_password_limit' },

@@ -7,30 +7,23 @@ import type { BanStore } from '../ports/ban-store.ts'
 import { addressKey } from './client-address.ts'
 import type { LimitSetting } from './config.ts'
 
-/** ASVS 2.2.1: no more than 100 failed attempts per account per hour. */
-export const ACCOUNT_HOURLY_CEILING = 100
 /** The longest an attempt on an account under attack is held back, ms. */
 export const MAX_ACCOUNT_DELAY = 2000
-const HOUR = 3_600_000
-const KNOWN_CLIENT_MS = 30 * 24 * HOUR
 
 /**
- * Login attempts per target account (checklist LOG-03/LOG-04). A client (/64) that failed `max` times on
- * one account in the window is refused with 429 for that account only; every other client of the same
- * account, the real owner included, keeps going. Once the account as a whole has `max` failures, each
- * attempt waits a little (growing, at most MAX_ACCOUNT_DELAY), and past ACCOUNT_HOURLY_CEILING attempts
- * in an hour only clients that logged into this account before get through, so no more than that many
- * passwords are ever tried on it per hour. None of this is scored,
- * bans anyone or ends a session. Accounts are keyed by a keyed hash of the canonical email, whether or
- * not the account exists, so throttling reveals nothing; the store never sees an email.
+ * Login attempts per target account (checklist LOG-03/LOG-04, DESIGN §7). A client (/64) that failed
+ * `max` times on one account in the window is refused with 429 for that account only; every other
+ * client of the same account, the real owner included, keeps going. Once the account as a whole has
+ * `max` failures, each attempt waits a little (growing, at most MAX_ACCOUNT_DELAY) before its password
+ * is checked: a delay, never a lock, so no number of addresses can shut the owner out. None of this is
+ * scored, bans anyone or ends a session. Accounts are keyed by a keyed hash of the canonical email,
+ * whether or not the account exists, so throttling reveals nothing; the store never sees an email.
  */
 export interface LoginThrottle {
   /** Before the password is checked: 429 for a client over its budget on this account; otherwise maybe a short wait. */
   before(email: string, context: RequestContext): Promise<void>
   /** After a failed attempt (unknown account, wrong password): counts against the client and the account. */
   failed(email: string, context: RequestContext): Promise<void>
-  /** After a successful login: this client is known to the account from now on. */
-  succeeded(email: string, context: RequestContext): Promise<void>
 }
 
 export function loginThrottle (deps: {
@@ -46,10 +39,10 @@ export function loginThrottle (deps: {
 }): LoginThrottle {
   const { store, limit, dryRun, events, now, subjectOf } = deps
   const wait = deps.wait ?? sleep
-  const keys = (email: string, context: RequestContext): { account: string, pair: string, hour: string, known: string } => {
+  const keys = (email: string, context: RequestContext): { account: string, pair: string } => {
     const account = subjectOf(email)
     const client = addressKey(context.ip ?? 'unknown')
-    return { account: `login-account:${account}`, pair: `login-pair:v2:${account}:${client}`, hour: `login-hour:${account}`, known: `login-known:v2:${account}:${client}` }
+    return { account: `login-account:${account}`, pair: `login-pair:v2:${account}:${client}` }
   }
   const throttled = (context: RequestContext, subject: string, scope: 'client' | 'account', delayMs: number): void => {
     events.emit('security.login_throttled', { ...context, at: now(), subject, scope, delayMs })
@@ -59,18 +52,11 @@ export function loginThrottle (deps: {
     async before (email, context) {
       const key = keys(email, context)
       const at = now()
-      // The hourly ceiling counts attempts as they arrive, in one atomic step, so a burst of
-      // simultaneous attempts from many addresses cannot all read "under the ceiling" before any failed.
-      // A client's own failures need no such care: its address is limited per request (LOGIN_MAX) anyway.
-      const [hour, pair, account] = await Promise.all([store.hit(key.hour, HOUR, at), store.peek(key.pair, at), store.peek(key.account, at)])
+      const [pair, account] = await Promise.all([store.peek(key.pair, at), store.peek(key.account, at)])
       const subject = subjectOf(email)
       if (pair.count >= limit.max) {
         throttled(context, subject, 'client', 0)
         if (!dryRun) throw retryLater('FST_LCAUTH_RATE_LIMITED', pair.resetAt.getTime() - at.getTime())
-      }
-      if (hour.count > ACCOUNT_HOURLY_CEILING && (await store.peek(key.known, at)).count === 0) {
-        throttled(context, subject, 'account', 0)
-        if (!dryRun) throw retryLater('FST_LCAUTH_RATE_LIMITED', hour.resetAt.getTime() - at.getTime())
       }
       if (account.count >= limit.max) {
         // Grows with the failures beyond the threshold: 100 ms, 200 ms, ... up to the cap.
@@ -83,9 +69,6 @@ export function loginThrottle (deps: {
       const key = keys(email, context)
       const at = now()
       await Promise.all([store.hit(key.pair, limit.windowMs, at), store.hit(key.account, limit.windowMs, at)])
-    },
-    async succeeded (email, context) {
-      await store.hit(keys(email, context).known, KNOWN_CLIENT_MS, now())
     }
   }
 }

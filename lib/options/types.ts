@@ -128,6 +128,11 @@ export interface AuthOptions {
   /** Where services read the time. */
   now?: Clock
   /**
+   * How the plugin waits, ms (the failed-login delay, at most 2 s): default `setTimeout` of
+   * `node:timers/promises`. Tests pass one that records the wait and returns at once.
+   */
+  wait?: (ms: number) => Promise<unknown>
+  /**
    * Logs every security event through `fastify.log` (default true): `info` for normal outcomes, `warn`
    * for refusals, failures, bans and reuse, as `{ event, ...payload }` without secrets, tokens or emails.
    */

@@ -45,6 +45,12 @@ export interface SessionService {
    */
   refresh(presented: string | null, context: RequestContext): Promise<RefreshOutcome>
   /**
+   * True when the token is one a refresh would accept now: the current token of a live session, or its
+   * previous one inside the reuse interval (a two-tab race). Checks only: nothing changes, nothing is
+   * emitted. Moderation asks it to tell a valid session from a forged or stale cookie.
+   */
+  opens(presented: string | null): Promise<boolean>
+  /**
    * Ends the session the refresh cookie opens or, failing that, the session named by a validly
    * signed access token (`bearerSessionId`, expired or not). Returns what it ended, if anything.
    */
@@ -89,6 +95,10 @@ export function sessionService (deps: {
     const session = await storage.sessions.findById(id)
     return session !== null && isLive(session, now()) && session.refreshTokenHash === hashOf(token) ? session : null
   }
+
+  /** The session's previous token, presented within the reuse interval of its rotation: a benign race. */
+  const inRaceWindow = (session: Session, hash: string, at: Date): boolean =>
+    session.previousTokenHash === hash && session.rotatedAt !== null && at.getTime() - session.rotatedAt.getTime() <= policy.refreshReuseInterval
 
   const revoked = (userId: string, ids: readonly string[], at: Date, reason: RevocationReason, context: RequestContext): void => {
     if (ids.length === 0) return
@@ -158,7 +168,7 @@ export function sessionService (deps: {
       const session = await storage.sessions.findById(id)
       if (session === null) return fail('unknown_session', null)
       if (!isLive(session, at)) return fail('not_live', session)
-      if (session.previousTokenHash === hash && session.rotatedAt !== null && at.getTime() - session.rotatedAt.getTime() <= policy.refreshReuseInterval) {
+      if (inRaceWindow(session, hash, at)) {
         events.emit('refresh.race', { ...context, at, userId: session.userId, sessionId: id })
         return { kind: 'race' }
       }
@@ -168,6 +178,16 @@ export function sessionService (deps: {
         return { kind: 'reused' }
       }
       return fail('token_mismatch', session)
+    },
+
+    async opens (presented: string | null): Promise<boolean> {
+      const id = presented === null ? null : sessionIdOf(presented)
+      if (id === null || presented === null) return false
+      const session = await storage.sessions.findById(id)
+      const at = now()
+      if (session === null || !isLive(session, at)) return false
+      const hash = hashOf(presented)
+      return session.refreshTokenHash === hash || inRaceWindow(session, hash, at)
     },
 
     async logout (presentedToken: string | null, bearerSessionId: string | null, context: RequestContext): Promise<Session | null> {

@@ -6,24 +6,28 @@ import type { Role } from '../../lib/ports/storage.ts'
 import type { VerifiedAccessToken } from '../../lib/tokens/access-tokens.ts'
 import type { AuthHook, AuthUser } from '../types.ts'
 import { bearerToken } from './bearer.ts'
-import { contextOf } from './context.ts'
+import type { RefuseBanned } from './ban-refusal.ts'
+import { clientKeyOf, contextOf } from './context.ts'
 
 /**
- * The hooks host routes use. The hot path is a header read, a cached signature check and one Set
- * lookup in the revocation mirror: no I/O.
+ * The hooks host routes use. The hot path is a header read, a cached signature check, one Set lookup
+ * in the revocation mirror and the address's ban from the local ban cache: no I/O while the cache is
+ * warm.
  */
 export function authenticators (deps: {
   verifyAccess: (token: string) => VerifiedAccessToken | null
   isRevoked: (sessionId: string) => boolean
+  /** The ban refusal the guards use: a banned address gets 403 here too. */
+  refuseBanned: RefuseBanned
   events: AuthEventEmitter
   now: Clock
 }): { authenticate: AuthHook, requireRole: (role: Role) => AuthHook } {
-  const { verifyAccess, isRevoked, events, now } = deps
+  const { verifyAccess, isRevoked, refuseBanned, events, now } = deps
   const deny = (request: FastifyRequest, reason: 'missing' | 'invalid' | 'revoked' | 'role', userId: string | null): void => {
     events.emit('access.denied', { ...contextOf(request), at: now(), reason, userId })
   }
 
-  const authenticate: AuthHook = async (request) => {
+  const authenticate: AuthHook = async (request, reply) => {
     const token = bearerToken(request)
     const verified = token === null ? null : verifyAccess(token)
     if (verified === null || verified.expired) {
@@ -35,6 +39,9 @@ export function authenticators (deps: {
       deny(request, 'revoked', claims.sub)
       throw new errors.FST_LCAUTH_UNAUTHORIZED()
     }
+    // The address's ban (a user's ban has already ended their sessions, so the mirror refused those).
+    const banned = refuseBanned(request, reply, { ip: request.lcauthIp, key: clientKeyOf(request), userId: null })
+    if (banned !== undefined) await banned
     request.authUser = { id: claims.sub, sessionId: claims.sid, email: claims.email, username: claims.username, role: claims.role, provider: claims.provider }
   }
 

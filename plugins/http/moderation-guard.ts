@@ -6,7 +6,8 @@ import type { AuthEventEmitter } from '../../lib/events.ts'
 import type { ModerationConfig } from '../../lib/moderation/config.ts'
 import { LIMITERS, type LimiterName } from '../../lib/moderation/limits.ts'
 import type { ModerationService, Offender } from '../../lib/moderation/moderation-service.ts'
-import type { Ban, BanStore } from '../../lib/ports/ban-store.ts'
+import type { BanStore } from '../../lib/ports/ban-store.ts'
+import type { RefuseBanned } from './ban-refusal.ts'
 import { clientKeyOf, contextOf } from './context.ts'
 import { rateLimitStore } from './rate-limit-store.ts'
 
@@ -29,6 +30,8 @@ export interface ModerationDeps {
   now: Clock
   /** The user a valid (unexpired, unrevoked) access token names, or null: the only way a user gets scored. */
   userOf: (request: FastifyRequest) => string | null
+  /** The one ban refusal, shared with `authenticate`. */
+  refuseBanned: RefuseBanned
 }
 
 export interface Guards {
@@ -41,9 +44,14 @@ export interface Guards {
   /** The raw limiters, for host routes. */
   limiter(name: LimiterName, keyOf: (request: FastifyRequest) => string): Limiter
   /** Refuses the request when the offender is banned (nothing counted). Returns a promise only when the answer is not cached. */
-  refuseBanned(request: FastifyRequest, reply: FastifyReply, offender: Offender): Promise<void> | undefined
-  /** Emits, scores and (unless in dry run) refuses a request a limiter turned down. */
-  overLimit(request: FastifyRequest, reply: FastifyReply, offender: Offender, limiter: LimiterName | 'concurrent', waitMs: number): Promise<void>
+  refuseBanned: RefuseBanned
+  /**
+   * Emits, scores (unless `scored` is false: nobody is held to account) and, unless in dry run, refuses
+   * a request a limiter turned down.
+   */
+  overLimit(request: FastifyRequest, reply: FastifyReply, offender: Offender, limiter: LimiterName | 'concurrent', waitMs: number, scored?: boolean): Promise<void>
+  /** Who a request's violations count against: its address, and the user of a valid bearer token. */
+  offenderOf(request: FastifyRequest): Offender
 }
 
 /**
@@ -51,7 +59,7 @@ export interface Guards {
  * that run limiters through `createRateLimit()`: our hooks decide what a hit means (score, ban, dry run).
  */
 export async function moderationGuards (scope: FastifyInstance, deps: ModerationDeps): Promise<Guards> {
-  const { moderation, config, events, now } = deps
+  const { moderation, config, events, now, refuseBanned } = deps
   await scope.register(rateLimit, { global: false, store: rateLimitStore(deps.store, now) })
 
   const offenderOf = (request: FastifyRequest): Offender => ({ ip: request.lcauthIp, key: clientKeyOf(request), userId: deps.userOf(request) })
@@ -65,25 +73,12 @@ export async function moderationGuards (scope: FastifyInstance, deps: Moderation
     }
   }
 
-  const refuseBanned = (request: FastifyRequest, reply: FastifyReply, offender: Offender): Promise<void> | undefined => {
-    const found = moderation.banOf(offender)
-    if (found === null) return undefined
-    if (found instanceof Promise) return found.then(ban => { if (ban !== null) refuse(request, reply, ban) })
-    refuse(request, reply, found)
-  }
-  const refuse = (request: FastifyRequest, reply: FastifyReply, ban: Ban): never => {
-    events.emit('moderation.refused', { ...contextOf(request), at: now(), subject: ban.subject, expiresAt: ban.expiresAt })
-    const error = retryLater('FST_LCAUTH_BANNED', ban.expiresAt.getTime() - now().getTime())
-    // Host routes answer through the host's error handler, which knows nothing of retryAfterSeconds.
-    void reply.header('retry-after', String(error.retryAfterSeconds))
-    throw error
-  }
 
-  const overLimit = async (request: FastifyRequest, reply: FastifyReply, offender: Offender, name: LimiterName | 'concurrent', waitMs: number): Promise<void> => {
+  const overLimit = async (request: FastifyRequest, reply: FastifyReply, offender: Offender, name: LimiterName | 'concurrent', waitMs: number, scored = true): Promise<void> => {
     const context = contextOf(request)
     events.emit('moderation.limited', { ...context, at: now(), limiter: name, userId: offender.userId, dryRun: config.dryRun })
     const type = name === 'concurrent' ? 'concurrent' : LIMITERS[name].type
-    if (type !== null) await moderation.logViolation(offender, type, config.scores[type], context)
+    if (type !== null && scored) await moderation.logViolation(offender, type, config.scores[type], context)
     if (config.dryRun) return
     const error = retryLater('FST_LCAUTH_RATE_LIMITED', waitMs)
     void reply.header('retry-after', String(error.retryAfterSeconds))
@@ -101,5 +96,5 @@ export async function moderationGuards (scope: FastifyInstance, deps: Moderation
     }
   }
 
-  return { guard, limiter, refuseBanned, overLimit }
+  return { guard, limiter, refuseBanned, overLimit, offenderOf }
 }

@@ -46,6 +46,18 @@ t.test('LIMIT_MESSAGE_IP and MESSAGE_IP_MAX on the demo message route; LIMIT_CON
   t.same(statuses, [200, 429, 429], 'the in-flight slot came back; then the per-IP message limit (3, the refused one counted too)')
 })
 
+t.test('REFRESH_IP_MAX and REFRESH_IP_WINDOW: the per-address refresh ceiling', async t => {
+  const server = await startExample({ DATA_DIR: await dataDir(), REFRESH_IP_MAX: '2', REFRESH_IP_WINDOW: '1' })
+  t.teardown(server.stop)
+  const statuses: number[] = []
+  for (let i = 0; i < 3; i++) statuses.push((await post(`${server.url}/api/auth/refresh`, {})).status)
+  t.same(statuses, [401, 401, 429], 'two refreshes from the address, then 429 (REFRESH_MAX alone would allow 30)')
+  // The log line may arrive a moment after the response.
+  const limited = /"event":"moderation.limited"[^\n]*"limiter":"refreshIp"/
+  for (let i = 0; i < 50 && !limited.test(server.output()); i++) await new Promise(resolve => setTimeout(resolve, 20))
+  t.match(server.output(), limited, 'the ceiling that refused it is named in the log')
+})
+
 t.test('MODERATION_DRY_RUN: nothing is refused, the audit log says what would have been', async t => {
   const server = await startExample({ DATA_DIR: await dataDir(), MODERATION_DRY_RUN: 'true', LOGIN_MAX: '1', BAN_INTERVAL: '1' })
   t.teardown(server.stop)

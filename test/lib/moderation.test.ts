@@ -35,6 +35,7 @@ const DEFAULT_LIMITS: Record<LimiterName, { max: number, windowMs: number }> = {
   login: { max: 7, windowMs: 5 * MINUTE },
   register: { max: 5, windowMs: 60 * MINUTE },
   refresh: { max: 30, windowMs: MINUTE },
+  refreshIp: { max: 600, windowMs: MINUTE },
   passwordChange: { max: 7, windowMs: 5 * MINUTE },
   accountDeletion: { max: 5, windowMs: 60 * MINUTE },
   resetPassword: { max: 2, windowMs: 2 * MINUTE },
@@ -200,12 +201,13 @@ t.test('optionsFromEnv: every limiter\'s <PREFIX>_MAX and <PREFIX>_WINDOW (minut
     expected[name as LimiterName] = { max: 100 + i, windowMs: (i + 1) * MINUTE }
   })
   t.same(optionsFromEnv(env).moderation?.limits, expected)
-  t.equal(Object.keys(expected).length, 12, 'all twelve limiters')
+  t.equal(Object.keys(expected).length, 13, 'all thirteen limiters')
 
   t.same(optionsFromEnv({ LOGIN_WINDOW: '1000 * 60' }).moderation?.limits?.login, { max: 7, windowMs: 1000 * 60 * MINUTE }, 'a product is in minutes too')
   t.same(optionsFromEnv({ LOGIN_WINDOW: '90s' }).moderation?.limits?.login, { max: 7, windowMs: 90_000 }, 'a suffix overrides the unit')
   t.same(optionsFromEnv({ LOGIN_MAX: '3' }).moderation?.limits, { login: { max: 3, windowMs: 5 * MINUTE } }, 'half a pair: the other half is the default')
   t.same(optionsFromEnv({ REGISTER_WINDOW: '30' }).moderation?.limits, { register: { max: 5, windowMs: 30 * MINUTE } })
+  t.same(optionsFromEnv({ REFRESH_IP_MAX: '2000' }).moderation?.limits, { refreshIp: { max: 2000, windowMs: MINUTE } }, 'REFRESH_IP_MAX: the per-address refresh ceiling')
   t.same(optionsFromEnv({ RESET_PASSWORD_SUBMISSION_MAX: '4' }).moderation?.limits, { resetPasswordSubmission: { max: 4, windowMs: 2 * MINUTE } }, 'a submission limiter\'s missing half comes from its request limiter')
   t.same(optionsFromEnv({ VERIFY_EMAIL_SUBMISSION_WINDOW: '10' }).moderation?.limits, { verifyEmailSubmission: { max: 2, windowMs: 10 * MINUTE } })
 

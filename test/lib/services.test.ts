@@ -4,6 +4,7 @@ import { noContext } from '../../lib/context.ts'
 import type { AuthEventName } from '../../lib/events.ts'
 import type { Storage } from '../../lib/ports/storage.ts'
 import { testCore } from '../helpers/core.ts'
+import { manualClock } from '../helpers/doubles.ts'
 
 const now = (): Date => new Date('2030-01-01T00:00:00Z')
 
@@ -59,4 +60,32 @@ t.test('password change: refused for a deleted or disabled user, and for an acco
   t.same(seen, ['password.change_failed'])
   await storage.users.update(social?.id as string, { disabledAt: now() }, now())
   await t.rejects(accounts.changePassword(social?.id as string, 's1', change, noContext), { code: 'FST_LCAUTH_UNAUTHORIZED' })
+})
+
+t.test('opens: the current token of a live session, or its previous one within the reuse interval; nothing else', async t => {
+  const clock = manualClock()
+  const core = testCore({ now: clock.now, options: { refreshReuseInterval: 5000 } })
+  const seen: AuthEventName[] = []
+  const user = await core.storage.users.create({ ...newUser, id: 'u1' }, clock.now())
+  const issued = await core.sessions.start(user as NonNullable<typeof user>, noContext, null)
+  core.events.onAny(name => seen.push(name))
+  const { sessions } = core
+
+  t.equal(await sessions.opens(issued.refreshToken), true, 'the current token')
+  t.equal(await sessions.opens(null), false, 'no token')
+  t.equal(await sessions.opens('not a token'), false, 'malformed')
+  t.equal(await sessions.opens(`nosuchsession.${'x'.repeat(43)}`), false, 'an unknown session')
+  t.equal(await sessions.opens(`${issued.session.id}.${'x'.repeat(43)}`), false, 'a secret the session never issued')
+  t.same(seen, [], 'checks only: nothing emitted')
+
+  const rotated = await sessions.refresh(issued.refreshToken, noContext)
+  if (rotated.kind !== 'rotated') throw new Error('no rotation')
+  t.equal(await sessions.opens(rotated.refreshToken), true, 'the new token')
+  t.equal(await sessions.opens(issued.refreshToken), true, 'the previous one within the reuse interval (a two-tab race)')
+  clock.advance(5001)
+  t.equal(await sessions.opens(issued.refreshToken), false, 'not after it')
+  t.equal(await sessions.opens(rotated.refreshToken), true)
+
+  await sessions.revokeAll(user?.id ?? '', null, 'user_request', noContext)
+  t.equal(await sessions.opens(rotated.refreshToken), false, 'a session that has ended')
 })

@@ -36,7 +36,8 @@ const cases: Array<[string, Record<string, unknown>, RegExp]> = [
   ['an empty hasher', { hasher: {} }, /hasher is missing hash\(\)/],
   ['a hasher without needsRehash', { hasher: { hash: async () => 'x', verify: async () => false } }, /hasher is missing needsRehash\(\)/],
   ['accessTokenClaims that is not a function', { accessTokenClaims: { role: 'x' } }, /accessTokenClaims must be a function/],
-  ['now that is not a function', { now: new Date() }, /now must be a function/]
+  ['now that is not a function', { now: new Date() }, /now must be a function/],
+  ['wait that is not a function', { wait: 2000 }, /wait must be a function/]
 ]
 
 for (const [what, options, message] of cases) {

@@ -432,7 +432,8 @@ t.test('nonBrowser with the default score (20 = banInterval): one request bans t
 
   t.equal((await call(app, '/plain', null, { ip: banned })).statusCode, 200, 'a host route without the config is untouched')
   const protectedRoute = await app.inject({ method: 'GET', url: '/api/protected', headers: { authorization: `Bearer ${b.token}` }, remoteAddress: banned })
-  t.equal(protectedRoute.statusCode, 200, 'a host route that only authenticates is untouched')
+  t.equal(protectedRoute.statusCode, 403, 'a host route that only authenticates refuses the banned address too')
+  t.equal(errorOf(protectedRoute).code, 'FST_LCAUTH_BANNED')
 })
 
 t.test('an IP banned through logViolation is refused on opted-in routes only', async t => {

@@ -2,7 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { memoryBanStore } from '../../index.ts'
 import type { LimiterName } from '../../lib/moderation/limits.ts'
-import { alice, build, login, refreshCookieOf, register } from '../helpers/app.ts'
+import { alice, build, login, register } from '../helpers/app.ts'
 import { countingHasher, manualClock } from '../helpers/doubles.ts'
 import { A, aliceFrom, B, C, changePassword, deleteAccount, errorOf, type Limits, limits, loginFrom, type Moderation, MINUTE, NEW_PASSWORD, SECOND, WRONG } from '../helpers/moderation.ts'
 
@@ -152,33 +152,6 @@ t.test('MOD-08: the submission limiters fall back to their request limiter\'s se
   await run('verifyEmail', 2, '180')
   await run('verifyEmailSubmission', 1, '240')
   t.same(events.take('moderation.violation').map(v => v.type), ['reset_password_limit', 'reset_password_limit', 'verify_email_limit', 'verify_email_limit'])
-})
-
-t.test('RT-08: refresh is limited per address, a valid cookie included, and hits score as refresh violations', async t => {
-  const clock = manualClock()
-  const { app, events } = await build(t, { now: clock.now, moderation: { banInterval: NO_BANS, limits: limits({ refresh: { max: 3, windowMs: MINUTE } }) } })
-  const { refresh } = await aliceFrom(app, B)
-  const send = (ip: string, cookie: string): Promise<LightMyRequestResponse> =>
-    app.inject({ method: 'POST', url: '/api/auth/refresh', remoteAddress: ip, cookies: { refreshToken: cookie } })
-  events.all.length = 0
-
-  for (let n = 1; n <= 3; n++) {
-    const response = await send(A, `forged-${n}.${'x'.repeat(40)}`)
-    t.equal(response.statusCode, 401, `invalid token #${n}: 401`)
-    t.equal(errorOf(response).code, 'FST_LCAUTH_REFRESH_INVALID')
-  }
-  const over = await send(A, refresh)
-  t.equal(over.statusCode, 429, 'over the max even with a valid cookie')
-  t.equal(errorOf(over).code, 'FST_LCAUTH_RATE_LIMITED')
-  t.equal(over.headers['retry-after'], '60')
-  t.equal(refreshCookieOf(over), null, 'no new refresh token')
-  t.equal(events.take('refresh.rotated').length, 0, 'the session was not rotated')
-  t.match(events.take('moderation.violation'), [{ type: 'refresh', subject: { kind: 'ip', id: A }, total: 1 }])
-  t.equal(events.take('refresh.failure').length, 3, 'the invalid attempts were answered, the limited one never reached the handler')
-
-  const elsewhere = await send(C, refresh)
-  t.equal(elsewhere.statusCode, 200, 'the same (untouched) cookie refreshes from another address')
-  t.ok(refreshCookieOf(elsewhere))
 })
 
 t.test('banViolations false: limits still refuse and scores still count, but no ban is made or enforced', async t => {
