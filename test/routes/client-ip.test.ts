@@ -152,7 +152,7 @@ t.test('MOD-01: production refuses trustProxy true and hop counts; elsewhere the
 })
 
 t.test('MOD-01: production refuses a list that trusts every address, whole or in pieces; elsewhere it warns', async t => {
-  const everyone = ['0.0.0.0/0', '::/0', '0.0.0.0/1, 128.0.0.0/1', ['0.0.0.0/2', '64.0.0.0/2', '128.0.0.0/1'], ['::/1', '8000::/1'], '::ffff:0:0/96', ['10.0.0.0/8', '0.0.0.0/0']]
+  const everyone = ['0.0.0.0/0', '::/0', '0.0.0.0/1, 128.0.0.0/1', ['0.0.0.0/2', '0.0.0.0/1', '128.0.0.0/2', '128.0.0.0/1'], ['0.0.0.0/2', '64.0.0.0/2', '128.0.0.0/1'], ['::/1', '8000::/1'], '::ffff:0:0/96', ['10.0.0.0/8', '0.0.0.0/0']]
   for (const trustProxy of everyone) {
     const error = await startError({ ...productionOptions, trustProxy })
     t.match(error, { code: 'FST_LCAUTH_CONFIG_INVALID', message: /: trustProxy covers every address/ }, `production, ${JSON.stringify(trustProxy)}: refused`)

@@ -174,6 +174,26 @@ t.test('RST-01: no reset without a mailer, and no link in a response outside the
     t.equal(events.take('password.reset_completed').length, 1)
   })
 
+  t.test('the new password may not contain the account\'s details, with or without userId in the submission', async t => {
+    const { app } = await build(t, { allowUnsafePasswordReset: true })
+    t.equal((await register(app)).statusCode, 200)
+    const linkOf = async () => resetLinkOf(new URL((await requestReset(app)).json<{ link: string }>().link))
+    const personal = 'liddell forgot it again'
+
+    const first = await linkOf()
+    const named = await resetPassword(app, first.token, personal, { userId: first.userId })
+    t.equal(named.statusCode, 400)
+    t.match(named.json(), { code: 'FST_LCAUTH_PASSWORD_POLICY', message: /must not contain your name/ })
+    t.notMatch(named.body, /liddell forgot/i, 'the password is not echoed')
+    t.equal((await resetPassword(app, first.token, NEW_PASSWORD, { userId: first.userId })).statusCode, 200, 'with userId the link was not spent')
+
+    const second = await linkOf()
+    const anonymous = await resetPassword(app, second.token, personal)
+    t.equal(anonymous.statusCode, 400)
+    t.match(anonymous.json(), { code: 'FST_LCAUTH_PASSWORD_POLICY', message: /must not contain your name.*ask for a new one/ })
+    t.equal((await resetPassword(app, second.token, 'violet elephants juggle quartz')).statusCode, 400, 'without userId the account is known only once the link is spent')
+  })
+
   t.test('allowUnsafePasswordReset is refused in production, naming the option', async t => {
     const production = { ...baseOptions, production: true, bcryptRounds: 10 }
     const refused = Fastify({ logger: false })
