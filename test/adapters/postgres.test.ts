@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Kysely, Migrator, PostgresDialect } from 'kysely'
 import pg from 'pg'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrations } from '../../lib/adapters/sql/migrations.ts'
 import { postgresStorage } from '../../lib/adapters/sql/postgres.ts'
 import type { Database } from '../../lib/adapters/sql/schema.ts'
@@ -19,6 +19,24 @@ function suite (url: string): void {
   t.teardown(() => admin.end())
 
   const newSchema = (): string => `lcauth_t_${randomBytes(6).toString('hex')}`
+  /** A new, empty schema with a one-connection Kysely and a migrator on it, dropped when the test ends. */
+  const freshSchema = async (t: Test): Promise<{ schema: string, db: Kysely<Database>, migrator: Migrator }> => {
+    const schema = newSchema()
+    await admin.query(`create schema "${schema}"`)
+    t.teardown(() => dropSchema(schema))
+    const db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withParams({ options: `-c search_path=${schema}` }), max: 1 }) })
+    })
+    t.teardown(() => db.destroy())
+    const migrator = new Migrator({
+      db,
+      provider: { getMigrations: async () => migrations('postgres') },
+      migrationTableName: MIGRATION_TABLE,
+      migrationLockTableName: MIGRATION_LOCK_TABLE,
+      migrationTableSchema: schema
+    })
+    return { schema, db, migrator }
+  }
   const dropSchema = async (schema: string): Promise<void> => { await admin.query(`drop schema if exists "${schema}" cascade`) }
 
   /** `url` with extra connection parameters (libpq style, as pg reads them from the query string). */
@@ -161,20 +179,7 @@ function suite (url: string): void {
   })
 
   t.test('ban store: migration 0002 applies to a schema migrated only to 0001, keeping its data', async t => {
-    const schema = newSchema()
-    await admin.query(`create schema "${schema}"`)
-    t.teardown(() => dropSchema(schema))
-    const db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withParams({ options: `-c search_path=${schema}` }), max: 1 }) })
-    })
-    t.teardown(() => db.destroy())
-    const migrator = new Migrator({
-      db,
-      provider: { getMigrations: async () => migrations('postgres') },
-      migrationTableName: MIGRATION_TABLE,
-      migrationLockTableName: MIGRATION_LOCK_TABLE,
-      migrationTableSchema: schema
-    })
+    const { schema, migrator } = await freshSchema(t)
     t.same((await migrator.migrateTo('0001_initial')).results?.map(r => r.migrationName), ['0001_initial'])
     const old = postgresStorage({ connectionString: url, schema, migrate: false })
     t.teardown(() => old.close())
@@ -226,20 +231,7 @@ function suite (url: string): void {
   })
 
   t.test('revocation feed: migration 0003 marks the sessions already revoked with their revocation time; the trigger marks new ones', async t => {
-    const schema = newSchema()
-    await admin.query(`create schema "${schema}"`)
-    t.teardown(() => dropSchema(schema))
-    const db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withParams({ options: `-c search_path=${schema}` }), max: 1 }) })
-    })
-    t.teardown(() => db.destroy())
-    const migrator = new Migrator({
-      db,
-      provider: { getMigrations: async () => migrations('postgres') },
-      migrationTableName: MIGRATION_TABLE,
-      migrationLockTableName: MIGRATION_LOCK_TABLE,
-      migrationTableSchema: schema
-    })
+    const { schema, migrator } = await freshSchema(t)
     t.same((await migrator.migrateTo('0002_moderation')).results?.map(r => r.migrationName), ['0001_initial', '0002_moderation'])
     const old = postgresStorage({ connectionString: url, schema, migrate: false })
     t.teardown(() => old.close())
@@ -262,20 +254,7 @@ function suite (url: string): void {
   })
   t.test('timeoutMs: statements are cancelled by the server past it; migrations are not bound by it; out of range is refused', async t => {
     t.throws(() => postgresStorage({ connectionString: url, timeoutMs: 50 }), { code: 'FST_LCAUTH_CONFIG_INVALID', message: /timeoutMs must be an integer from 100 to 60000/ })
-    const schema = newSchema()
-    await admin.query(`create schema "${schema}"`)
-    t.teardown(() => dropSchema(schema))
-    const db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withParams({ options: `-c search_path=${schema}` }), max: 1 }) })
-    })
-    t.teardown(() => db.destroy())
-    const migrator = new Migrator({
-      db,
-      provider: { getMigrations: async () => migrations('postgres') },
-      migrationTableName: MIGRATION_TABLE,
-      migrationLockTableName: MIGRATION_LOCK_TABLE,
-      migrationTableSchema: schema
-    })
+    const { schema, migrator } = await freshSchema(t)
     await migrator.migrateTo('0002_moderation')
 
     // Migration 0003 alters lcauth_sessions, which another transaction holds for 500 ms.

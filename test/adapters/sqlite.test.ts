@@ -206,7 +206,8 @@ t.test('ban store: two storages on one file share bans and counts; concurrent ca
   await twoStoresShareState(t, bansOf(a), bansOf(b))
 })
 
-t.test('ban store: migration 0002 applies to a database migrated only to 0001, keeping its data', async t => {
+/** A new database file, an unmigrated storage on it and a migrator to step it by hand; closed when the test ends. */
+function unmigratedFile (t: Test): { filename: string, old: Storage, db: Kysely<Database>, migrator: Migrator } {
   const filename = join(dir, `${randomBytes(6).toString('hex')}.db`)
   const old = sqliteStorage({ filename, migrate: false })
   t.teardown(() => old.close())
@@ -218,6 +219,11 @@ t.test('ban store: migration 0002 applies to a database migrated only to 0001, k
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE
   })
+  return { filename, old, db, migrator }
+}
+
+t.test('ban store: migration 0002 applies to a database migrated only to 0001, keeping its data', async t => {
+  const { filename, old, db, migrator } = unmigratedFile(t)
   t.same((await migrator.migrateTo('0001_initial')).results?.map(r => r.migrationName), ['0001_initial'])
   const user = await old.users.create(newUser(), at(0))
   await t.rejects(bansOf(old).find({ kind: 'ip', id: '192.0.2.1' }, at(0)), { message: /no such table: lcauth_bans/ })
@@ -277,17 +283,7 @@ t.test('a file that is not a database fails at once, without retrying', async t 
 })
 
 t.test('revocation feed: migration 0003 numbers the sessions already revoked by revocation time, and new revocations follow', async t => {
-  const filename = join(dir, `${randomBytes(6).toString('hex')}.db`)
-  const old = sqliteStorage({ filename, migrate: false })
-  t.teardown(() => old.close())
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(filename) }) })
-  t.teardown(() => db.destroy())
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrations('sqlite') },
-    migrationTableName: MIGRATION_TABLE,
-    migrationLockTableName: MIGRATION_LOCK_TABLE
-  })
+  const { filename, old, db, migrator } = unmigratedFile(t)
   t.same((await migrator.migrateTo('0002_moderation')).results?.map(r => r.migrationName), ['0001_initial', '0002_moderation'])
   const owner = await old.users.create(newUser(), at(0))
   const [later, earlier, live] = [0, 1, 2].map(() => newSession(owner?.id ?? ''))
