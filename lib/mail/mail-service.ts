@@ -19,29 +19,19 @@ export interface PreparedMail {
 
 export interface MailService {
   /**
-   * Takes one of the recipient's slots for this kind of mail: false when they already got
-   * `perRecipient.max` of them in the current window. Counted in the ban store, so every instance
-   * shares one count per recipient. A caller that must create something for the mail (a token)
-   * reserves first, so a throttled request changes nothing.
-   */
-  reserve(kind: MailKind, address: string): Promise<boolean>
-  /**
-   * Sends a reserved mail after the current request answers, so a request that mails and one that does
-   * not take the same time. `onFailure` runs when the transport refuses it.
-   */
-  send(kind: MailKind, to: MailAddress, vars: Vars, onFailure?: () => Promise<void>): void
-  /**
-   * `reserve` then `send`, both after the current request answers; a throttled mail is dropped silently
-   * (no mail bombs; the caller's answer does not change).
+   * Sends a mail after the current request answers, so a request that mails and one that does not
+   * take the same time. A recipient gets at most `perRecipient.max` mails of a kind per window, counted
+   * in the ban store (shared by every instance when it is); past that the mail is dropped silently (no
+   * mail bombs; the caller's answer does not change).
    */
   queue(kind: MailKind, to: MailAddress, vars: Vars): void
   /**
-   * `reserve`, then `prepare`, then `send`, all after the current request answers: the work a mail
-   * needs (writing its token) never delays the answer, so a request that mails and one that does not
-   * make the same calls before it. A throttled mail is dropped before `prepare` runs (a throttled
-   * request changes nothing); `prepare` may return null to send nothing.
+   * `queue` for a mail that needs work first (writing its token): the recipient's slot is taken, then
+   * `prepare` runs, then the mail goes out, all after the current request answers, so a request that
+   * mails and one that does not make the same calls before it. A throttled mail never prepares: a
+   * throttled request changes nothing.
    */
-  compose(kind: MailKind, address: string, prepare: () => Promise<PreparedMail | null>): void
+  compose(kind: MailKind, address: string, prepare: () => Promise<PreparedMail>): void
   /** Resolves when every queued mail has been handed to the transport or failed (tests, shutdown). */
   idle(): Promise<void>
 }
@@ -68,14 +58,13 @@ export function mailService (deps: {
     return false
   }
 
-  /** After the current request answers: reserves the slot (unless already reserved), prepares, renders, hands over to the transport. */
-  const deliver = (kind: MailKind, address: string, reserved: boolean, prepare: () => Promise<PreparedMail | null>): void => {
+  /** After the current request answers: takes the recipient's slot, prepares, renders, hands over to the transport. */
+  const compose = (kind: MailKind, address: string, prepare: () => Promise<PreparedMail>): void => {
     let prepared: PreparedMail | null = null
     const job = new Promise<void>(resolve => setImmediate(resolve))
       .then(async () => {
-        if (!reserved && !await reserve(kind, address)) return
+        if (!await reserve(kind, address)) return
         prepared = await prepare()
-        if (prepared === null) return
         const { to, vars } = prepared
         const message = renderMail(kind, { ...vars, name: vars.name ?? to.name ?? to.address, appTitle }, templates[kind])
         await mailer.send({ to, ...message })
@@ -90,10 +79,8 @@ export function mailService (deps: {
   }
 
   return {
-    reserve,
-    send: (kind, to, vars, onFailure) => { deliver(kind, to.address, true, async () => ({ to, vars, ...(onFailure === undefined ? {} : { onFailure }) })) },
-    queue: (kind, to, vars) => { deliver(kind, to.address, false, async () => ({ to, vars })) },
-    compose: (kind, address, prepare) => { deliver(kind, address, false, prepare) },
+    queue: (kind, to, vars) => { compose(kind, to.address, async () => ({ to, vars })) },
+    compose,
     async idle () {
       while (pending.size > 0) await Promise.all([...pending])
     }
