@@ -75,7 +75,7 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
   }
   fastify.decorate('lcauth', lcauth)
 
-  await fastify.register(authScope(fastify, core))
+  await fastify.register(authScope(fastify, core, refuseBanned))
 }
 
 /** The root plugin: `fastify.register(authPlugin, options)`. */

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import { banRefusal } from './http/ban-refusal.ts'
 import { bearerToken } from './http/bearer.ts'
 import { moderationGuards, type ModerationDeps } from './http/moderation-guard.ts'
 import { hostModeration } from './host-moderation.ts'
@@ -13,7 +12,7 @@ import { GUARDS, kitOf, SCOPE_KIT } from './scope-kit.ts'
  * That hook goes on the host's instance: onRoute hooks only see routes of their own instance.
  */
 async function moderation (fastify: FastifyInstance): Promise<void> {
-  const { host, core } = kitOf(fastify)
+  const { host, core, refuseBanned } = kitOf(fastify)
   const deps: ModerationDeps = {
     moderation: core.moderation,
     config: core.config.moderation,
@@ -26,7 +25,7 @@ async function moderation (fastify: FastifyInstance): Promise<void> {
       const verified = token === null ? null : core.accessTokens.verify(token)
       return verified === null || verified.expired || core.mirror.isRevoked(verified.claims.sid) ? null : verified.claims.sub
     },
-    refuseBanned: banRefusal({ banOf: core.moderation.banOf, events: core.events, now: core.now })
+    refuseBanned
   }
   const guards = await moderationGuards(fastify, deps)
   fastify.decorate(GUARDS, guards)

@@ -3,6 +3,7 @@ import type { PublicUser } from '../lib/accounts/public-user.ts'
 import type { Core } from '../lib/core.ts'
 import type { VerifiedAccessToken } from '../lib/tokens/access-tokens.ts'
 import type { IssuedSession } from '../lib/sessions/session-service.ts'
+import type { RefuseBanned } from './http/ban-refusal.ts'
 import type { Guards } from './http/moderation-guard.ts'
 import type { RefreshCookie } from './http/refresh-cookie.ts'
 
@@ -20,6 +21,8 @@ export interface ScopeKit {
   sameSite: (request: FastifyRequest) => Promise<void>
   /** Verifies an access token (expired ones included) without any other check. */
   verifyAccess: (token: string) => VerifiedAccessToken | null
+  /** The one ban refusal (403 with Retry-After); `authenticate` uses the same. */
+  refuseBanned: RefuseBanned
   /** Sets the refresh cookie and returns the `{ token, user }` body for a fresh or rotated session. */
   issue: (reply: FastifyReply, issued: IssuedSession) => Promise<{ token: string, user: PublicUser }>
 }

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { publicUser } from '../lib/accounts/public-user.ts'
 import type { Core } from '../lib/core.ts'
 import { endsAt } from '../lib/sessions/session-state.ts'
+import type { RefuseBanned } from './http/ban-refusal.ts'
 import { crossSiteGuard } from './http/cross-site.ts'
 import { authErrorHandler } from './http/error-handler.ts'
 import { refreshCookie } from './http/refresh-cookie.ts'
@@ -15,7 +16,7 @@ import { SUB_PLUGINS } from './sub-plugins.ts'
  * JSON-only body parser, error mapping and no-store caching, none of which touch the host app. It
  * offers its sub-plugins the `lcauthScope` kit and registers them, each under its prefix.
  */
-export function authScope (host: FastifyInstance, core: Core): (scope: FastifyInstance) => Promise<void> {
+export function authScope (host: FastifyInstance, core: Core, refuseBanned: RefuseBanned): (scope: FastifyInstance) => Promise<void> {
   const { config } = core
   return async function lcauthScope (scope) {
     const ajv = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, strict: true })
@@ -50,6 +51,7 @@ export function authScope (host: FastifyInstance, core: Core): (scope: FastifyIn
       cookie,
       sameSite: crossSiteGuard([config.domainClient, config.domainServer]),
       verifyAccess: core.accessTokens.verify,
+      refuseBanned,
       async issue (reply, issued) {
         const at = core.now()
         cookie.set(reply, issued.refreshToken, endsAt(issued.session), at)
