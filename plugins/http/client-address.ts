@@ -2,13 +2,11 @@ import type { IncomingMessage } from 'node:http'
 import proxyaddr from '@fastify/proxy-addr'
 import { isIP } from 'node:net'
 import { configError } from '../../lib/errors.ts'
-import { canonicalAddress, coversEveryAddress, isForgeable, type TrustProxy } from '../../lib/moderation/client-address.ts'
+import { canonicalAddress, type TrustProxy } from '../../lib/moderation/client-address.ts'
 
 export interface ProxyTrust {
   /** The client behind a request from `peer` with these X-Forwarded-For values, in canonical form. */
   clientOf(peer: string | undefined, forwardedFor: string | string[] | undefined): string
-  /** True for a hop count, `true` or a list covering every address: anyone reaching the app directly can pick their own address. */
-  readonly forgeable: boolean
   /** Fastify's `trustProxy` function form: the host's `request.ip` then follows the same rule. */
   trusts(address: string, hop: number): boolean
 }
@@ -22,7 +20,6 @@ type Trust = (address: string, hop: number) => boolean
 export function proxyTrust (value: TrustProxy | undefined, option = 'trustProxy'): ProxyTrust {
   const trust = compile(value, option)
   return {
-    forgeable: isForgeable(value) || coversEveryAddress(value),
     trusts: (address, hop) => trust(address, hop),
     clientOf (peer, forwardedFor) {
       const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor
