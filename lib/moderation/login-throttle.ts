@@ -39,10 +39,10 @@ export function loginThrottle (deps: {
 }): LoginThrottle {
   const { store, limit, dryRun, events, now, subjectOf } = deps
   const wait = deps.wait ?? sleep
-  const keys = (email: string, context: RequestContext): { account: string, pair: string } => {
-    const account = subjectOf(email)
+  const keys = (email: string, context: RequestContext): { subject: string, account: string, pair: string } => {
+    const subject = subjectOf(email)
     const client = addressKey(context.ip ?? 'unknown')
-    return { account: `login-account:${account}`, pair: `login-pair:v2:${account}:${client}` }
+    return { subject, account: `login-account:${subject}`, pair: `login-pair:v2:${subject}:${client}` }
   }
   const throttled = (context: RequestContext, subject: string, scope: 'client' | 'account', delayMs: number): void => {
     events.emit('security.login_throttled', { ...context, at: now(), subject, scope, delayMs })
@@ -53,7 +53,7 @@ export function loginThrottle (deps: {
       const key = keys(email, context)
       const at = now()
       const [pair, account] = await Promise.all([store.peek(key.pair, at), store.peek(key.account, at)])
-      const subject = subjectOf(email)
+      const { subject } = key
       if (pair.count >= limit.max) {
         throttled(context, subject, 'client', 0)
         if (!dryRun) throw retryLater('FST_LCAUTH_RATE_LIMITED', pair.resetAt.getTime() - at.getTime())
