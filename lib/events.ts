@@ -13,6 +13,12 @@ interface Base extends EventContext {
   at: Date
 }
 
+/** Why a social or OpenID sign-in (or link) ended in the generic failure redirect. */
+export type OAuthFailureReason =
+  | 'denied' | 'state_missing' | 'state_invalid' | 'state_replayed' | 'provider_error' | 'timeout'
+  | 'no_email' | 'link_refused' | 'identity_taken' | 'registration_disabled' | 'domain_not_allowed'
+  | 'disabled' | 'banned' | 'rate_limited' | 'user_gone' | 'social_login_disabled'
+
 export type LoginFailureReason = 'unknown_user' | 'no_password' | 'bad_password' | 'disabled' | 'email_not_verified' | 'email_login_disabled' | 'banned'
 
 /**
@@ -23,7 +29,8 @@ export interface AuthEvents {
   'register.success': Base & { userId: string, role: string }
   'register.duplicate': Base & { userId: string | null }
   'register.refused': Base & { subject: string | null, reason: 'disabled' | 'domain_not_allowed' | 'policy' | 'invalid' }
-  'login.success': Base & { userId: string, sessionId: string }
+  /** `provider`: how they signed in when it was not a password (`google`, `openid`, ...). */
+  'login.success': Base & { userId: string, sessionId: string, provider?: string }
   'login.failure': Base & { reason: LoginFailureReason, userId: string | null, subject: string | null }
   'password.rehashed': Base & { userId: string }
   'refresh.rotated': Base & { userId: string, sessionId: string }
@@ -57,6 +64,14 @@ export interface AuthEvents {
   /** `expiresAt` null: a soft ban (sessions ended, nothing recorded). `by`: who banned. */
   'ban.created': Base & { subject: BanSubject, reason: string, expiresAt: Date | null, by: 'moderation' | 'operator', dryRun: boolean }
   'ban.lifted': Base & { subject: BanSubject, by: 'operator' }
+  /** A provider identity now signs into the user: `email` when matched by a doubly verified email, `user` when the signed-in user linked it. */
+  'oauth.linked': Base & { userId: string, provider: string, by: 'email' | 'user' }
+  /** An identity's email matches an account, but linking by email needs both sides verified (`provider_unverified` or `account_unverified`). */
+  'oauth.link_refused': Base & { userId: string, provider: string, reason: 'provider_unverified' | 'account_unverified' }
+  /** An identity no longer signs into the user: the user unlinked it, or proving the mailbox removed one whose provider email was unverified. */
+  'oauth.unlinked': Base & { userId: string, provider: string, reason: 'user' | 'password_reset' | 'email_verified' }
+  /** A social or OpenID sign-in (or link) failed; the browser saw only the generic failure redirect. */
+  'oauth.failure': Base & { provider: string, reason: OAuthFailureReason, userId: string | null }
   /** The shared moderation store failed; limits and bans run from this instance's memory until it recovers. */
   'moderation.store_unavailable': Base & { store: string, error: string }
   'moderation.store_recovered': Base & { store: string }

@@ -9,7 +9,7 @@ const PORTS = {
   storage: [
     'init', 'close',
     'users.create', 'users.findById', 'users.findByEmail', 'users.list', 'users.update', 'users.delete',
-    'identities.create', 'identities.find', 'identities.listByUser',
+    'identities.create', 'identities.find', 'identities.listByUser', 'identities.update', 'identities.delete', 'identities.deleteUnverifiedForUser',
     'sessions.create', 'sessions.findById', 'sessions.rotate', 'sessions.revoke', 'sessions.revokeAllForUser',
     'sessions.listLiveByUser', 'sessions.listRevokedSince', 'sessions.purge',
     'oneTimeTokens.create', 'oneTimeTokens.consume', 'oneTimeTokens.deleteForUser', 'oneTimeTokens.purge'

@@ -7,6 +7,14 @@ import type { BanStore } from './ban-store.ts'
 
 export type Role = 'USER' | 'ADMIN'
 
+/**
+ * Who vouched for a user's email. Only `mail` (a verification link was followed) and `reset` (a reset
+ * link was used) mean this system saw the mailbox itself; they alone let a provider identity be linked
+ * by email. `provider`: a social or OpenID provider said so; `operator`: the CLI or an admin call;
+ * `import`: a LibreChat import; `legacy`: verified before the source was recorded.
+ */
+export type EmailVerifier = 'mail' | 'reset' | 'provider' | 'operator' | 'import' | 'legacy'
+
 export interface User {
   id: string
   /** Canonical form (lib/accounts/email.ts); unique. */
@@ -18,6 +26,8 @@ export interface User {
   provider: string
   role: Role
   emailVerified: boolean
+  /** Who vouched for the email; null while it is unverified. */
+  emailVerifiedBy: EmailVerifier | null
   /** Null for accounts without a password (social-only). */
   passwordHash: string | null
   disabledAt: Date | null
@@ -32,6 +42,8 @@ export interface NewUser {
   avatar?: string | null
   provider: string
   emailVerified: boolean
+  /** Who vouched for the email when `emailVerified`; default null. */
+  emailVerifiedBy?: EmailVerifier | null
   passwordHash: string | null
   /** Omit to let the store decide: ADMIN for the very first user, USER otherwise (atomically). */
   role?: Role
@@ -39,7 +51,7 @@ export interface NewUser {
   id?: string
 }
 
-export type UserPatch = Partial<Pick<User, 'name' | 'username' | 'avatar' | 'role' | 'emailVerified' | 'passwordHash' | 'disabledAt'>>
+export type UserPatch = Partial<Pick<User, 'name' | 'username' | 'avatar' | 'role' | 'emailVerified' | 'emailVerifiedBy' | 'passwordHash' | 'disabledAt'>>
 
 export interface UserStore {
   /**
@@ -69,16 +81,31 @@ export interface Identity {
   issuer: string
   subject: string
   userId: string
+  /** The email the provider gave at the latest sign-in (canonical), and whether the provider verified it. */
   email: string | null
   emailVerified: boolean
   createdAt: Date
 }
 
+/** Which identity: the store's key. */
+export type IdentityKey = Pick<Identity, 'provider' | 'issuer' | 'subject'>
+
 export interface IdentityStore {
   /** Atomic: null when (provider, issuer, subject) is already linked. */
   create(identity: Identity): Promise<Identity | null>
   find(provider: string, issuer: string, subject: string): Promise<Identity | null>
+  /** Oldest first. */
   listByUser(userId: string): Promise<Identity[]>
+  /** Records what the provider said at the latest sign-in; null when the identity does not exist. */
+  update(key: IdentityKey, patch: Pick<Identity, 'email' | 'emailVerified'>): Promise<Identity | null>
+  /** Unlinks one identity; false when it was not there. */
+  delete(key: IdentityKey): Promise<boolean>
+  /**
+   * Unlinks every identity of the user whose provider email was not verified and returns them (oldest
+   * first): done when the owner proves the mailbox (a reset or a verification), so whoever linked an
+   * unverified provider email to the account loses that way in.
+   */
+  deleteUnverifiedForUser(userId: string): Promise<Identity[]>
 }
 
 export interface Session {
