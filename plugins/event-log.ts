@@ -41,7 +41,11 @@ export const EVENT_LOG_LEVELS: Readonly<Record<AuthEventName, 'info' | 'warn'>> 
   'ban.created': 'warn',
   'ban.lifted': 'info',
   'moderation.store_unavailable': 'warn',
-  'moderation.store_recovered': 'info'
+  'moderation.store_recovered': 'info',
+  'oauth.linked': 'info',
+  'oauth.link_refused': 'warn',
+  'oauth.unlinked': 'info',
+  'oauth.failure': 'warn'
 }
 
 /**

@@ -3,6 +3,7 @@ import type { AuthOptions } from '../options/types.ts'
 import { moderationFromEnv, trustProxyFromEnv } from './moderation.ts'
 import { bool, duration, type Env, integer, read, setterOf } from './read.ts'
 import { smtpOptionsFromEnv } from './smtp.ts'
+import { socialLoginFromEnv } from './social.ts'
 
 const MS = 1
 
@@ -22,6 +23,7 @@ export function optionsFromEnv (env: Env): AuthOptions {
   set('allowRegistration', bool(env, 'ALLOW_REGISTRATION'))
   set('allowSocialLogin', bool(env, 'ALLOW_SOCIAL_LOGIN'))
   set('allowSocialRegistration', bool(env, 'ALLOW_SOCIAL_REGISTRATION'))
+  set('socialLogin', socialLoginFromEnv(env))
   set('allowAccountDeletion', bool(env, 'ALLOW_ACCOUNT_DELETION'))
   set('allowPasswordReset', bool(env, 'ALLOW_PASSWORD_RESET'))
   set('allowUnsafePasswordReset', bool(env, 'ALLOW_UNSAFE_PASSWORD_RESET'))

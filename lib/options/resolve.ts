@@ -1,6 +1,7 @@
 import { canonicalDomain } from '../accounts/email.ts'
 import { configError } from '../errors.ts'
 import { coversEveryAddress, isForgeable, type TrustProxy } from '../moderation/client-address.ts'
+import { resolveSocialLogin } from '../identities/social-config.ts'
 import { resolveModeration } from '../moderation/config.ts'
 import type { AuthConfig, AuthOptions, CoreConfig } from './types.ts'
 import { fieldOf, httpUrl, integer, objectOf, optionalBoolean, routePrefix, text } from './validate.ts'
@@ -92,14 +93,16 @@ function resolveSettings (options: AuthOptions, domainServer: string, production
   if (isForgeable(trustProxy)) risky('trustProxy', 'is a hop count or true: every client can choose its own address through X-Forwarded-For (give the proxies\' addresses or CIDR ranges)')
   if (coversEveryAddress(trustProxy)) risky('trustProxy', 'covers every address (0.0.0.0/0 or ::/0, whole or in pieces): every client can choose its own address through X-Forwarded-For (give the proxies\' addresses or CIDR ranges)')
   const prefixes = objectOf(get('routePrefixes'), 'routePrefixes')
+  const allowSocialLogin = bool('allowSocialLogin', false)
 
   return {
     domainServer,
     domainClient,
     allowEmailLogin: bool('allowEmailLogin', true),
     allowRegistration: bool('allowRegistration', true),
-    allowSocialLogin: bool('allowSocialLogin', false),
+    allowSocialLogin,
     allowSocialRegistration: bool('allowSocialRegistration', false),
+    socialLogin: resolveSocialLogin(get('socialLogin'), { allowSocialLogin, domainServer, risky, warnings }),
     allowAccountDeletion: bool('allowAccountDeletion', true),
     allowPasswordReset: bool('allowPasswordReset', true),
     allowUnsafePasswordReset,

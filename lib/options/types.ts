@@ -7,6 +7,7 @@ import type { BanStore } from '../ports/ban-store.ts'
 import type { Mailer } from '../ports/mailer.ts'
 import type { Storage, User } from '../ports/storage.ts'
 import type { PasswordHasher } from '../passwords/hasher.ts'
+import type { SocialLoginConfig, SocialLoginOptions } from '../identities/social-config.ts'
 
 
 /**
@@ -32,6 +33,11 @@ export interface AuthOptions {
   allowSocialLogin?: boolean
   /** `ALLOW_SOCIAL_REGISTRATION`, default false. */
   allowSocialRegistration?: boolean
+  /**
+   * Social login apps (`GOOGLE_*`, `GITHUB_*`, `DISCORD_*`, `FACEBOOK_*`): a provider with a client id
+   * and secret is offered when `allowSocialLogin` is true. See docs/social-login.md.
+   */
+  socialLogin?: SocialLoginOptions
   /** `ALLOW_ACCOUNT_DELETION`, default true: users may delete their own account. */
   allowAccountDeletion?: boolean
   /** `ALLOWED_EMAIL_DOMAINS`: when set, only these email domains may register (exact match, case-insensitive). */
@@ -162,6 +168,7 @@ export interface AuthConfig {
   allowRegistration: boolean
   allowSocialLogin: boolean
   allowSocialRegistration: boolean
+  socialLogin: SocialLoginConfig
   allowAccountDeletion: boolean
   allowPasswordReset: boolean
   allowUnsafePasswordReset: boolean
