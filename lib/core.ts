@@ -9,6 +9,7 @@ import { deriveKey } from './crypto/keys.ts'
 import { randomToken } from './crypto/random.ts'
 import { AuthEventEmitter } from './events.ts'
 import { providerRegistry, type ProviderRegistry } from './identities/providers.ts'
+import { socialAccountService, type SocialAccountService } from './identities/social-accounts.ts'
 import { mailService, type MailService } from './mail/mail-service.ts'
 import type { MailKind, MailTemplate } from './mail/templates.ts'
 import { loginThrottle } from './moderation/login-throttle.ts'
@@ -84,6 +85,8 @@ export interface Core {
   readonly accessTokens: AccessTokens
   /** Social and OpenID providers the login page offers; their sub-plugins add themselves. */
   readonly providers: ProviderRegistry
+  /** Sign-in, linking and unlinking through those providers. */
+  readonly socialAccounts: SocialAccountService
   readonly purge: Purger
   /** A server's background work: the shared ban store's check, revocation polling, purging, the mail server's check. */
   start(): Promise<void>
@@ -166,6 +169,18 @@ export function createCore (parts: CoreParts): Core {
       subjectOf
     }
   })
+  const providers = providerRegistry()
+  const socialAccounts = socialAccountService({
+    storage,
+    hasher,
+    sessions,
+    events,
+    now,
+    mail,
+    userBan: moderation.userBan,
+    enabledProviders: () => providers.list().map(p => p.name),
+    policy: { allowSocialRegistration: config.allowSocialRegistration, allowEmailLogin: config.allowEmailLogin, allowedEmailDomains: config.allowedEmailDomains, domainClient: config.domainClient }
+  })
   const purge = purger({ storage, bans, now, intervalMs: config.purgeInterval, keepRevokedMs: config.sessionExpiry, log })
   const tokens = accessTokens({ keys: config.jwtSecret === null ? null : hmacKeySet(config.jwtSecret), issuer: config.domainServer, lifetimeMs: config.sessionExpiry, now, extraClaims: parts.accessTokenClaims })
 
@@ -200,7 +215,8 @@ export function createCore (parts: CoreParts): Core {
     mail,
     moderation,
     accessTokens: tokens,
-    providers: providerRegistry(),
+    providers,
+    socialAccounts,
     purge,
     async start () {
       // A shared ban store that fails its check is reported through its fallback's onDown: starting on

@@ -22,6 +22,7 @@ const table = {
   FST_LCAUTH_UNAUTHORIZED: ['Authentication required.', 401],
   FST_LCAUTH_FORBIDDEN: ['You do not have permission to do this.', 403],
   FST_LCAUTH_NOT_FOUND: ['Not found.', 404],
+  FST_LCAUTH_LAST_SIGN_IN_METHOD: ['This is the last way to sign in to your account: add a password or link another sign-in first.', 409],
   FST_LCAUTH_EMAIL_TAKEN: ['An account with this email already exists.', 409],
   FST_LCAUTH_ACCOUNT_DELETION_DISABLED: ['Deleting accounts is not allowed.', 403],
   FST_LCAUTH_REAUTHENTICATION_REQUIRED: ['Log in again to confirm this action.', 401],

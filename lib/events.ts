@@ -17,7 +17,7 @@ interface Base extends EventContext {
 export type OAuthFailureReason =
   | 'denied' | 'state_missing' | 'state_invalid' | 'state_replayed' | 'provider_error' | 'timeout'
   | 'no_email' | 'link_refused' | 'identity_taken' | 'registration_disabled' | 'domain_not_allowed'
-  | 'disabled' | 'banned' | 'rate_limited' | 'user_gone' | 'social_login_disabled'
+  | 'disabled' | 'banned' | 'rate_limited' | 'user_gone' | 'unavailable' | 'internal'
 
 export type LoginFailureReason = 'unknown_user' | 'no_password' | 'bad_password' | 'disabled' | 'email_not_verified' | 'email_login_disabled' | 'banned'
 
@@ -26,7 +26,8 @@ export type LoginFailureReason = 'unknown_user' | 'no_password' | 'bad_password'
  * when no user id can be named; no event ever carries a secret, a token or a password.
  */
 export interface AuthEvents {
-  'register.success': Base & { userId: string, role: string }
+  /** `provider`: the account was created by a social or OpenID sign-in. */
+  'register.success': Base & { userId: string, role: string, provider?: string }
   'register.duplicate': Base & { userId: string | null }
   'register.refused': Base & { subject: string | null, reason: 'disabled' | 'domain_not_allowed' | 'policy' | 'invalid' }
   /** `provider`: how they signed in when it was not a password (`google`, `openid`, ...). */

@@ -9,7 +9,7 @@ import type { Schema } from './schemas.ts'
  */
 
 /** The tags the plugin's routes are grouped under. */
-export type Tag = 'auth' | 'sessions' | 'password' | 'user'
+export type Tag = 'auth' | 'sessions' | 'password' | 'user' | 'oauth'
 
 /** A route schema with the fields @fastify/swagger reads (it adds them to FastifySchema's type when installed). */
 export interface DocumentedSchema extends FastifySchema {

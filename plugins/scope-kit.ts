@@ -6,6 +6,7 @@ import type { IssuedSession } from '../lib/sessions/session-service.ts'
 import type { RefuseBanned } from './http/ban-refusal.ts'
 import type { Guards } from './http/moderation-guard.ts'
 import type { RefreshCookie } from './http/refresh-cookie.ts'
+import type { FlowCookie, OAuthFlow } from './oauth/flow-cookie.ts'
 
 /**
  * What the plugin's encapsulated scope offers its sub-plugins, as the scope decorator `lcauthScope`
@@ -25,7 +26,16 @@ export interface ScopeKit {
   refuseBanned: RefuseBanned
   /** Sets the refresh cookie and returns the `{ token, user }` body for a fresh or rotated session. */
   issue: (reply: FastifyReply, issued: IssuedSession) => Promise<{ token: string, user: PublicUser }>
+  /** The signed cookie that carries a social or OpenID sign-in from the redirect to its callback. */
+  oauthFlow: FlowCookie
+  /**
+   * How each enabled provider starts a flow: writes the flow cookie and returns the provider's
+   * authorization URL. Filled by the provider sub-plugins; the linking routes use it too.
+   */
+  oauthStarts: Map<string, OAuthStart>
 }
+
+export type OAuthStart = (reply: FastifyReply, intent: OAuthFlow['intent'], userId: string | null) => string
 
 /** The decorators sub-plugins declare they need, so a wrong registration fails at once. */
 export const SCOPE_KIT = 'lcauthScope'

@@ -8,6 +8,8 @@ import type { RefuseBanned } from './http/ban-refusal.ts'
 import { crossSiteGuard } from './http/cross-site.ts'
 import { authErrorHandler } from './http/error-handler.ts'
 import { refreshCookie } from './http/refresh-cookie.ts'
+import { flowCookie } from './oauth/flow-cookie.ts'
+import { deriveKey } from '../lib/crypto/keys.ts'
 import { SCOPE_KIT, type ScopeKit } from './scope-kit.ts'
 import { SUB_PLUGINS } from './sub-plugins.ts'
 
@@ -52,6 +54,9 @@ export function authScope (host: FastifyInstance, core: Core, refuseBanned: Refu
       sameSite: crossSiteGuard([config.domainClient, config.domainServer]),
       verifyAccess: core.accessTokens.verify,
       refuseBanned,
+      // Path-scoped to the browser-visible /oauth routes (DOMAIN_SERVER may sit under a path).
+      oauthFlow: flowCookie({ key: deriveKey(config.jwtRefreshSecret as string, 'oauth flow'), secure: config.sessionCookieSecure, path: `${new URL(config.domainServer).pathname.replace(/\/$/, '')}/oauth`, now: core.now }),
+      oauthStarts: new Map(),
       async issue (reply, issued) {
         const at = core.now()
         cookie.set(reply, issued.refreshToken, endsAt(issued.session), at)
@@ -61,6 +66,8 @@ export function authScope (host: FastifyInstance, core: Core, refuseBanned: Refu
     scope.decorate(SCOPE_KIT, kit)
 
     const prefixes = { auth: config.authPrefix, user: config.userPrefix, none: '' }
-    for (const { plugin, prefix } of SUB_PLUGINS) await scope.register(plugin, { prefix: prefixes[prefix] })
+    for (const { plugin, prefix, enabled } of SUB_PLUGINS) {
+      if (enabled === undefined || enabled(config)) await scope.register(plugin, { prefix: prefixes[prefix] })
+    }
   }
 }

@@ -15,6 +15,7 @@ import type { EmailVerificationService } from './email-verification.ts'
 import { addresseeOf } from './addressee.ts'
 import { canonicalEmail, emailDomain } from './email.ts'
 import { checkNewAccount } from './new-account.ts'
+import { reauthenticate } from './reauthentication.ts'
 
 export interface RegistrationInput {
   name: string
@@ -75,9 +76,6 @@ export interface AccountService {
   /** A keyed HMAC of an identifier, for events and logs: stable, but not reversible without the secret. */
   subjectOf(identifier: string): string
 }
-
-/** How fresh a session must be to stand in for a password (accounts without one). */
-export const REAUTHENTICATION_WINDOW_MS: number = 5 * 60_000
 
 export function accountService (deps: {
   storage: Storage
@@ -220,14 +218,7 @@ export function accountService (deps: {
     if (!policy.allowAccountDeletion) throw new errors.FST_LCAUTH_ACCOUNT_DELETION_DISABLED()
     const user = await storage.users.findById(userId)
     if (user === null) throw new errors.FST_LCAUTH_UNAUTHORIZED()
-    if (user.passwordHash !== null) {
-      if (password === undefined || !await hasher.verify(password, user.passwordHash)) throw new errors.FST_LCAUTH_WRONG_PASSWORD()
-    } else {
-      const session = await storage.sessions.findById(currentSessionId)
-      if (session === null || now().getTime() - session.createdAt.getTime() > REAUTHENTICATION_WINDOW_MS) {
-        throw new errors.FST_LCAUTH_REAUTHENTICATION_REQUIRED()
-      }
-    }
+    await reauthenticate({ storage, hasher, now }, user, currentSessionId, password)
     await admin.deleteUser(user, 'self', context)
   }
 

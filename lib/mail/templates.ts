@@ -1,5 +1,5 @@
 /** The mails the system sends. */
-export type MailKind = 'verifyEmail' | 'resetRequest' | 'resetDone' | 'passwordChanged' | 'registrationAttempt'
+export type MailKind = 'verifyEmail' | 'resetRequest' | 'resetDone' | 'passwordChanged' | 'registrationAttempt' | 'identityLinked' | 'identityUnlinked'
 
 /** What a template may use. User-supplied values (`name`) are escaped in HTML. */
 export interface MailVars {
@@ -10,13 +10,15 @@ export interface MailVars {
   link: string
   /** Minutes a link stays valid, when it expires. */
   validMinutes: number
+  /** The sign-in provider a notice is about (`google`, `github`, ...), for the link and unlink notices. */
+  provider?: string
 }
 
 export interface RenderedMail { subject: string, text: string, html: string }
 
 /**
  * A host's replacement for one mail: a function of the variables, or template strings in which
- * `{{appTitle}}`, `{{name}}`, `{{email}}`, `{{link}}` and `{{validMinutes}}` are replaced (HTML-escaped
+ * `{{appTitle}}`, `{{name}}`, `{{email}}`, `{{link}}`, `{{validMinutes}}` and `{{provider}}` are replaced (HTML-escaped
  * in `html`). Fields left out keep the built-in text.
  */
 export type MailTemplate = ((vars: MailVars) => RenderedMail) | Partial<RenderedMail>
@@ -46,6 +48,16 @@ const builtIn: Record<MailKind, Required<RenderedMail>> = {
     subject: 'Someone tried to sign up to {{appTitle}} with your email',
     text: 'Hello {{name}},\n\nSomeone tried to create an account with {{email}}, which already has one. Nothing was changed. If it was you and you forgot your password, reset it here: {{link}}\n\n{{appTitle}}',
     html: '<p>Hello {{name}},</p><p>Someone tried to create an account with {{email}}, which already has one. Nothing was changed.</p><p>If it was you and you forgot your password, <a href="{{link}}">reset it here</a>.</p><p>{{appTitle}}</p>'
+  },
+  identityLinked: {
+    subject: 'A {{provider}} sign-in was added to your {{appTitle}} account',
+    text: 'Hello {{name}},\n\nYour account can now be signed into with {{provider}}. If this was not you, reset your password now and remove that sign-in from your profile: {{link}}\n\n{{appTitle}}',
+    html: '<p>Hello {{name}},</p><p>Your account can now be signed into with {{provider}}.</p><p>If this was not you, <a href="{{link}}">reset your password now</a> and remove that sign-in from your profile.</p><p>{{appTitle}}</p>'
+  },
+  identityUnlinked: {
+    subject: 'A {{provider}} sign-in was removed from your {{appTitle}} account',
+    text: 'Hello {{name}},\n\nYour account can no longer be signed into with {{provider}}. If this was not you, reset your password now: {{link}}\n\n{{appTitle}}',
+    html: '<p>Hello {{name}},</p><p>Your account can no longer be signed into with {{provider}}.</p><p>If this was not you, <a href="{{link}}">reset your password now</a>.</p><p>{{appTitle}}</p>'
   }
 }
 
@@ -53,8 +65,8 @@ const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
 const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, c => escapes[c] as string)
 
 function fill (template: string, vars: MailVars, html: boolean): string {
-  return template.replace(/\{\{(appTitle|name|email|link|validMinutes)\}\}/g, (_, key: keyof MailVars) => {
-    const value = String(vars[key])
+  return template.replace(/\{\{(appTitle|name|email|link|validMinutes|provider)\}\}/g, (_, key: keyof MailVars) => {
+    const value = String(vars[key] ?? '')
     return html ? escapeHtml(value) : value
   })
 }
