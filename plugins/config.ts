@@ -30,6 +30,13 @@ const configResponse = {
 /** The social providers LibreChat's login page knows by name; any other registered provider is listed in `socialLogins` only. */
 const NAMED_FLAGS = ['google', 'github', 'discord', 'facebook'] as const
 
+/** LibreChat's default `socialLogins` order; providers it does not know follow, in registration order. */
+const LIBRECHAT_ORDER = ['google', 'facebook', 'openid', 'github', 'discord']
+const rank = (name: string): number => {
+  const at = LIBRECHAT_ORDER.indexOf(name)
+  return at === -1 ? LIBRECHAT_ORDER.length : at
+}
+
 /**
  * `librechat-auth/config`: GET config, what a login page needs to know, with LibreChat's field names.
  * The providers come from the registry their sub-plugins fill.
@@ -38,17 +45,17 @@ export const configPlugin: FastifyPluginAsync = subPlugin('config', async functi
   const { lcauth } = fastify
   const build = (): Record<string, unknown> => {
     const { config } = lcauth
-    const providers = lcauth.providers.list()
-    const social = providers.filter(p => p.name !== 'openid')
+    const names = lcauth.providers.list().map(p => p.name)
     const openid = lcauth.providers.get('openid')
-    const flags = Object.fromEntries(NAMED_FLAGS.map(name => [`${name}LoginEnabled`, social.some(p => p.name === name)]))
+    const flags = Object.fromEntries(NAMED_FLAGS.map(name => [`${name}LoginEnabled`, names.includes(name)]))
     return {
       emailLoginEnabled: config.allowEmailLogin,
       registrationEnabled: config.allowRegistration,
       socialLoginEnabled: config.allowSocialLogin,
       emailEnabled: lcauth.mail !== null,
       passwordResetEnabled: lcauth.passwordReset.mode !== 'disabled',
-      socialLogins: social.map(p => p.name),
+      // A stable sort keeps registration order among providers of equal rank.
+      socialLogins: [...names].sort((a, b) => rank(a) - rank(b)),
       ...flags,
       openidLoginEnabled: openid !== null,
       openidLabel: openid?.label ?? 'Login with OpenID',

@@ -57,7 +57,8 @@ t.test('a login provider is one more plugin: it adds itself to the registry and 
   }, { name: 'test-provider', dependencies: ['librechat-auth'] })
   const { app } = await build(t, {}, async host => { await host.register(provider) })
   const config = (await app.inject({ method: 'GET', url: '/api/auth/config' })).json()
-  t.same(config.socialLogins, ['github', 'gitlab'])
+  // LibreChat's order (openid before github), unknown providers last in the order they came.
+  t.same(config.socialLogins, ['openid', 'github', 'gitlab'])
   t.match(config, { githubLoginEnabled: true, googleLoginEnabled: false, discordLoginEnabled: false, facebookLoginEnabled: false })
   t.match(config, { openidLoginEnabled: true, openidLabel: 'Company login', openidImageUrl: 'https://id.example.test/logo.svg' })
 
