@@ -68,7 +68,7 @@ function provider (name: SocialProviderName, options: Record<string, unknown>, c
   const option = `socialLogin.${name}`
   onlyKnownKeys(options, option, PROVIDER_KEYS, 'provider option')
   const preset = PRESETS[name]
-  const enterprise = name === 'github' ? fieldOf(options, 'enterpriseBaseUrl') : undefined
+  const enterprise = fieldOf(options, 'enterpriseBaseUrl')
   if (enterprise !== undefined && name !== 'github') throw configError(`${option}.enterpriseBaseUrl`, 'is for GitHub only')
   const base = enterprise === undefined ? preset.endpoints : githubEnterpriseEndpoints(endpointUrl(enterprise, `${option}.enterpriseBaseUrl`, context))
   const overrides = objectOf(fieldOf(options, 'endpoints'), `${option}.endpoints`)
