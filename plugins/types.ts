@@ -6,7 +6,8 @@ import type { PasswordResetService } from '../lib/accounts/password-reset.ts'
 import type { ProviderRegistry } from '../lib/identities/providers.ts'
 import type { MailService } from '../lib/mail/mail-service.ts'
 import type { AuthEventEmitter } from '../lib/events.ts'
-import type { AuthConfig } from '../lib/options/types.ts'
+import type { PublicConfig } from '../lib/options/types.ts'
+import type { SocialAccountService } from '../lib/identities/social-accounts.ts'
 import type { Role, Storage } from '../lib/ports/storage.ts'
 import type { SessionService } from '../lib/sessions/session-service.ts'
 import type { ModerationApi } from './moderation-api.ts'
@@ -47,6 +48,8 @@ export interface LcAuth {
   moderation: ModerationApi
   /** The social and OpenID providers on offer (`/api/auth/config` lists them); each provider's sub-plugin adds itself. */
   providers: ProviderRegistry
-  /** The validated configuration, secrets left out. */
-  config: Readonly<Omit<AuthConfig, 'jwtSecret' | 'jwtRefreshSecret'>>
+  /** Sign-in, linking and unlinking through the social and OpenID providers. */
+  socialAccounts: SocialAccountService
+  /** The validated configuration, secrets left out (the JWT secrets and every provider's client secret). */
+  config: Readonly<PublicConfig>
 }

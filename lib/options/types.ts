@@ -7,7 +7,7 @@ import type { BanStore } from '../ports/ban-store.ts'
 import type { Mailer } from '../ports/mailer.ts'
 import type { Storage, User } from '../ports/storage.ts'
 import type { PasswordHasher } from '../passwords/hasher.ts'
-import type { SocialLoginConfig, SocialLoginOptions } from '../identities/social-config.ts'
+import type { SocialLoginConfig, SocialLoginOptions, SocialProviderConfig } from '../identities/social-config.ts'
 
 
 /**
@@ -201,7 +201,10 @@ export interface AuthConfig {
   trustProxy: TrustProxy | undefined
 }
 
-/** The two sample secrets printed in LibreChat's user guide: never acceptable in production. */
+/** What `fastify.lcauth.config` shows: the settings without a secret (the JWT secrets, the providers' client secrets). */
+export type PublicConfig = Omit<AuthConfig, 'jwtSecret' | 'jwtRefreshSecret' | 'socialLogin'> & {
+  socialLogin: { providers: ReadonlyArray<Omit<SocialProviderConfig, 'clientSecret'>>, timeout: number }
+}
 
 /**
  * What the core needs (`createCore`). The plugin passes its `AuthConfig`; an operator's process (the
