@@ -6,14 +6,14 @@ import type { ProviderStandIn } from './oauth-providers.ts'
 interface Teardown { teardown(fn: () => unknown): void }
 
 /** Plugin options that point each stand-in's provider at it. */
-export function socialOptions (standIns: ProviderStandIn[], timeout?: number): AuthOptions['socialLogin'] {
+export function socialOptions (standIns: ProviderStandIn[], timeout?: number): NonNullable<AuthOptions['socialLogin']> {
   const socialLogin: Record<string, unknown> = Object.fromEntries(standIns.map(s => [s.kind, {
     clientId: s.clientId,
     clientSecret: s.clientSecret,
     ...(s.enterpriseBaseUrl === undefined ? { endpoints: s.endpoints } : { enterpriseBaseUrl: s.enterpriseBaseUrl })
   }]))
   if (timeout !== undefined) socialLogin.timeout = timeout
-  return socialLogin as AuthOptions['socialLogin']
+  return socialLogin as NonNullable<AuthOptions['socialLogin']>
 }
 
 /** An app with social login on (and social registration, unless the options say otherwise) against these stand-ins. */
