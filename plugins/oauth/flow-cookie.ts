@@ -32,7 +32,7 @@ export interface FlowCookie {
   clear(reply: FastifyReply): void
 }
 
-export const FLOW_LIFETIME_MS = 10 * 60_000
+export const FLOW_LIFETIME_MS: number = 10 * 60_000
 const MAX_VALUE = 4096
 
 export function flowCookie (options: { key: Buffer, secure: boolean, path: string, now: Clock }): FlowCookie {

@@ -104,7 +104,7 @@ export function socialProviderPlugin (name: SocialProviderName): FastifyPluginAs
       const intent = read.ok ? read.flow.intent : 'login'
       const failed = (reason: OAuthFailureReason, detail: string): FastifyReply => fail(core, request, reply, name, intent, { reason, userId: null, detail })
       const { state, code, error } = request.query
-      if (error !== undefined) return failed('denied', `the provider answered ${error}`)
+      if (error !== undefined) return failed('denied', `the provider answered ${/^[a-z_]{1,64}$/.test(error) ? error : 'an error'}`)
       if (!read.ok) return failed(read.reason, 'no valid flow cookie')
       const { flow } = read
       if (flow.provider !== name || state === undefined || !sameText(state, flow.state)) return failed('state_invalid', 'the state does not match this browser\'s flow')
