@@ -42,6 +42,7 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
     provider: input.provider,
     role,
     emailVerified: input.emailVerified,
+    emailVerifiedBy: input.emailVerifiedBy ?? null,
     passwordHash: input.passwordHash,
     disabledAt: null,
     createdAt: now,
@@ -64,13 +65,14 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
     assert.notEqual(other.id, created.id)
   })
 
-  run('users.create keeps a given id (imports), avatar, username, provider and emailVerified', async storage => {
+  run('users.create keeps a given id (imports), avatar, username, provider, emailVerified and emailVerifiedBy', async storage => {
     const input = newUser({
       id: '65f1c0ffee0123456789abcd',
       avatar: 'https://cdn.example.test/a.png',
       username: 'alice',
       provider: 'google',
       emailVerified: true,
+      emailVerifiedBy: 'import',
       passwordHash: null,
       role: 'USER'
     })
@@ -134,6 +136,7 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
       avatar: 'https://cdn.example.test/b.png',
       role: 'USER',
       emailVerified: true,
+      emailVerifiedBy: 'operator',
       passwordHash: null,
       disabledAt: at(HOUR)
     }, at(2 * HOUR))
@@ -144,6 +147,7 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
       avatar: 'https://cdn.example.test/b.png',
       role: 'USER',
       emailVerified: true,
+      emailVerifiedBy: 'operator',
       passwordHash: null,
       disabledAt: at(HOUR),
       updatedAt: at(2 * HOUR)
@@ -153,6 +157,27 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
     const cleared = await storage.users.update(created.id, { disabledAt: null, username: null, avatar: null }, at(3 * HOUR))
     assert.deepEqual(cleared, { ...expected, disabledAt: null, username: null, avatar: null, updatedAt: at(3 * HOUR) })
     assert.deepEqual(await storage.users.findByEmail(created.email), cleared)
+  })
+
+  run('users: emailVerifiedBy defaults to null and round-trips every source through create, update, find and list', async storage => {
+    const plain = await user(storage)
+    assert.equal(plain.emailVerifiedBy, null)
+    const sources = ['mail', 'reset', 'provider', 'operator', 'import', 'legacy'] as const
+    for (const [i, source] of sources.entries()) {
+      const created = await user(storage, { emailVerified: true, emailVerifiedBy: source })
+      assert.equal(created.emailVerifiedBy, source)
+      assert.equal((await storage.users.findById(created.id))?.emailVerifiedBy, source)
+      const next = sources[(i + 1) % sources.length] as typeof source
+      const updated = await storage.users.update(created.id, { emailVerifiedBy: next }, at(HOUR))
+      assert.deepEqual(updated, { ...created, emailVerifiedBy: next, updatedAt: at(HOUR) })
+      assert.deepEqual(await storage.users.findByEmail(created.email), updated)
+    }
+    const listed = await storage.users.list({ offset: 0, limit: 10 })
+    assert.deepEqual(listed.map(u => u.emailVerifiedBy), [null, 'reset', 'provider', 'operator', 'import', 'legacy', 'mail'])
+    const verified = listed[1] as User
+    const cleared = await storage.users.update(verified.id, { emailVerified: false, emailVerifiedBy: null }, at(DAY))
+    assert.deepEqual(cleared, { ...verified, emailVerified: false, emailVerifiedBy: null, updatedAt: at(DAY) })
+    assert.deepEqual(await storage.users.findById(verified.id), cleared)
   })
 
   run('users.update with an empty patch only moves updatedAt', async storage => {

@@ -42,6 +42,7 @@ export function memoryStorage (): Storage {
         provider: input.provider,
         role: input.role ?? (users.size === 0 ? 'ADMIN' : 'USER'),
         emailVerified: input.emailVerified,
+        emailVerifiedBy: input.emailVerifiedBy ?? null,
         passwordHash: input.passwordHash,
         disabledAt: null,
         createdAt: now,
