@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict'
+import type { Identity } from '../../lib/ports/storage.ts'
 import { createdUser, type StorageCase } from './storage-cases.ts'
-import { newIdentity } from './types.ts'
+import { at, DAY, email, HOUR, newIdentity, parallel } from './types.ts'
+
+/** Identities sorted by subject, to compare lists whose order the port leaves open (equal creation times). */
+const bySubject = (list: readonly Identity[]): Identity[] => [...list].sort((x, y) => x.subject.localeCompare(y.subject))
 
 /** The IdentityStore's part of the Storage conformance suite (storage.ts registers it). */
 export function identityConformance (run: StorageCase): void {
@@ -50,8 +54,7 @@ export function identityConformance (run: StorageCase): void {
     const mine = [newIdentity(a.id), newIdentity(a.id, { provider: 'github', issuer: 'github' })]
     for (const identity of [...mine, newIdentity(b.id)]) assert.ok(await storage.identities.create(identity))
     const listed = await storage.identities.listByUser(a.id)
-    const bySubject = (x: { subject: string }, y: { subject: string }): number => x.subject.localeCompare(y.subject)
-    assert.deepEqual([...listed].sort(bySubject), [...mine].sort(bySubject))
+    assert.deepEqual(bySubject(listed), bySubject(mine))
     assert.deepEqual(await storage.identities.listByUser('no-such-user'), [])
   })
 
@@ -73,5 +76,81 @@ export function identityConformance (run: StorageCase): void {
     assert.deepEqual(listed, [snapshot])
     listed[0]?.createdAt.setTime(2)
     assert.deepEqual(await storage.identities.find(snapshot.provider, snapshot.issuer, snapshot.subject), snapshot)
+  })
+
+  run('identities.listByUser returns the oldest first', async storage => {
+    const owner = await createdUser(storage)
+    const [middle, oldest, newest] = [at(HOUR), at(0), at(2 * HOUR)].map(createdAt => newIdentity(owner.id, { createdAt }))
+    for (const identity of [middle, oldest, newest]) assert.ok(await storage.identities.create(identity as Identity))
+    assert.deepEqual(await storage.identities.listByUser(owner.id), [oldest, middle, newest])
+  })
+
+  run('identities.update sets only email and emailVerified and returns the identity; null for an unknown one', async storage => {
+    const [owner, other] = [await createdUser(storage), await createdUser(storage)]
+    const linked = newIdentity(owner.id, { emailVerified: false })
+    const neighbour = newIdentity(owner.id, { subject: `${linked.subject}-2` })
+    for (const identity of [linked, neighbour]) assert.ok(await storage.identities.create(identity))
+    // A whole identity as key and patch, every other field changed: none of them may apply.
+    const patch: Identity = { ...linked, userId: other.id, createdAt: at(DAY), email: email(), emailVerified: true }
+    const expected: Identity = { ...linked, email: patch.email, emailVerified: true }
+    const updated = await storage.identities.update(patch, patch)
+    assert.deepEqual(updated, expected)
+    assert.ok(updated)
+    updated.email = 'mutated@example.test'
+    assert.deepEqual(await storage.identities.find(linked.provider, linked.issuer, linked.subject), expected)
+    assert.deepEqual(bySubject(await storage.identities.listByUser(owner.id)), bySubject([expected, neighbour]), 'the other identity is left alone')
+    assert.deepEqual(await storage.identities.listByUser(other.id), [])
+
+    const cleared = await storage.identities.update(linked, { email: null, emailVerified: false })
+    assert.deepEqual(cleared, { ...linked, email: null, emailVerified: false })
+    for (const unknown of [{ ...linked, subject: 'no-such-subject' }, { ...linked, provider: 'github' }, { ...linked, issuer: 'https://other.example.test' }]) {
+      assert.equal(await storage.identities.update(unknown, { email: email(), emailVerified: true }), null)
+      assert.equal(await storage.identities.find(unknown.provider, unknown.issuer, unknown.subject), null, 'nothing created')
+    }
+  })
+
+  run('identities.delete unlinks one identity: true once, then false; it is gone from find and listByUser', async storage => {
+    const owner = await createdUser(storage)
+    const [doomed, kept] = [newIdentity(owner.id), newIdentity(owner.id, { provider: 'github', issuer: 'github' })]
+    for (const identity of [doomed, kept]) assert.ok(await storage.identities.create(identity))
+    assert.equal(await storage.identities.delete({ ...doomed, provider: 'github' }), false, 'the whole key must match')
+    assert.equal(await storage.identities.delete(doomed), true)
+    assert.equal(await storage.identities.delete(doomed), false)
+    assert.equal(await storage.identities.find(doomed.provider, doomed.issuer, doomed.subject), null)
+    assert.deepEqual(await storage.identities.listByUser(owner.id), [kept])
+    assert.deepEqual(await storage.identities.create(doomed), doomed, 'the key can be linked again')
+  })
+
+  run('identities.delete: of 10 concurrent deletions of one identity exactly one answers true', async storage => {
+    const owner = await createdUser(storage)
+    const identity = newIdentity(owner.id)
+    assert.ok(await storage.identities.create(identity))
+    const results = await parallel(10, () => storage.identities.delete(identity))
+    assert.equal(results.filter(Boolean).length, 1)
+  })
+
+  run('identities.deleteUnverifiedForUser removes and returns the user\'s unverified identities, oldest first, and only those', async storage => {
+    const [owner, other] = [await createdUser(storage), await createdUser(storage)]
+    const later = newIdentity(owner.id, { emailVerified: false, createdAt: at(HOUR) })
+    const earlier = newIdentity(owner.id, { emailVerified: false, provider: 'github', issuer: 'github' })
+    const noEmail = newIdentity(owner.id, { emailVerified: false, email: null, createdAt: at(2 * HOUR) })
+    const verified = newIdentity(owner.id)
+    const othersUnverified = newIdentity(other.id, { emailVerified: false })
+    for (const identity of [later, earlier, noEmail, verified, othersUnverified]) assert.ok(await storage.identities.create(identity))
+
+    assert.deepEqual(await storage.identities.deleteUnverifiedForUser(owner.id), [earlier, later, noEmail])
+    assert.deepEqual(await storage.identities.listByUser(owner.id), [verified])
+    assert.equal(await storage.identities.find(later.provider, later.issuer, later.subject), null)
+    assert.deepEqual(await storage.identities.listByUser(other.id), [othersUnverified])
+    assert.deepEqual(await storage.identities.deleteUnverifiedForUser(owner.id), [])
+    assert.deepEqual(await storage.identities.deleteUnverifiedForUser('no-such-user'), [])
+  })
+
+  run('identities.deleteUnverifiedForUser: concurrent calls return each removed identity exactly once', async storage => {
+    const owner = await createdUser(storage)
+    const unverified = [0, 1, 2, 3].map(() => newIdentity(owner.id, { emailVerified: false }))
+    for (const identity of unverified) assert.ok(await storage.identities.create(identity))
+    const removed = (await parallel(10, () => storage.identities.deleteUnverifiedForUser(owner.id))).flat()
+    assert.deepEqual(bySubject(removed), bySubject(unverified))
   })
 }
