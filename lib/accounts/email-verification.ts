@@ -60,7 +60,7 @@ export function emailVerificationService (deps: {
         events.emit('email.verification_failed', { ...context, at: now(), subject: policy.subjectOf(email) })
         throw new errors.FST_LCAUTH_VERIFICATION_INVALID()
       }
-      await storage.users.update(user.id, { emailVerified: true }, now())
+      await storage.users.update(user.id, { emailVerified: true, emailVerifiedBy: 'mail' }, now())
       events.emit('email.verified', { ...context, at: now(), userId: user.id })
     },
 

@@ -98,7 +98,7 @@ export function passwordResetService (deps: {
       if (personal !== null) throw new errors.FST_LCAUTH_PASSWORD_POLICY(`${personal} This link is now used: ask for a new one.`)
       // Proving the inbox also verifies the email, and ends every session: whoever registered this
       // address before its owner, or stole a session, is out.
-      await storage.users.update(user.id, { passwordHash: await hasher.hash(submission.password), emailVerified: true }, now())
+      await storage.users.update(user.id, { passwordHash: await hasher.hash(submission.password), emailVerified: true, emailVerifiedBy: 'reset' }, now())
       await storage.oneTimeTokens.deleteForUser(user.id, 'password_reset')
       await sessions.revokeAll(user.id, null, 'password_changed', context)
       events.emit('password.reset_completed', { ...context, at: now(), userId: user.id })
