@@ -40,6 +40,11 @@ export const EVENT_LOG_LEVELS: Readonly<Record<AuthEventName, 'info' | 'warn'>> 
   'security.login_throttled': 'warn',
   'ban.created': 'warn',
   'ban.lifted': 'info',
+  'oauth.linked': 'info',
+  // A login refused for want of a doubly verified email: someone may be trying to take an account over.
+  'oauth.link_refused': 'warn',
+  'oauth.unlinked': 'info',
+  'oauth.failure': 'warn',
   'moderation.store_unavailable': 'warn',
   'moderation.store_recovered': 'info',
   'oauth.linked': 'info',

@@ -82,6 +82,7 @@ export function adminService (deps: {
         username: checked.username,
         provider: 'local',
         emailVerified: input.verified === true,
+        emailVerifiedBy: input.verified === true ? 'operator' : null,
         passwordHash,
         ...(input.admin === true ? { role: 'ADMIN' as const } : {})
       }, now())

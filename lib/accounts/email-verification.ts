@@ -3,6 +3,7 @@ import type { RequestContext } from '../context.ts'
 import { newOneTimeSecret, oneTimeHash } from '../crypto/one-time.ts'
 import { errors } from '../errors.ts'
 import type { AuthEventEmitter } from '../events.ts'
+import { dropUnverifiedIdentities } from '../identities/drop-unverified.ts'
 import type { MailService } from '../mail/mail-service.ts'
 import type { Storage, User } from '../ports/storage.ts'
 import { addresseeOf } from './addressee.ts'
@@ -60,7 +61,8 @@ export function emailVerificationService (deps: {
         events.emit('email.verification_failed', { ...context, at: now(), subject: policy.subjectOf(email) })
         throw new errors.FST_LCAUTH_VERIFICATION_INVALID()
       }
-      await storage.users.update(user.id, { emailVerified: true }, now())
+      await storage.users.update(user.id, { emailVerified: true, emailVerifiedBy: 'mail' }, now())
+      await dropUnverifiedIdentities(deps, user.id, 'email_verified', context)
       events.emit('email.verified', { ...context, at: now(), userId: user.id })
     },
 

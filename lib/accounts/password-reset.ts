@@ -3,6 +3,7 @@ import type { RequestContext } from '../context.ts'
 import { newOneTimeSecret, oneTimeHash } from '../crypto/one-time.ts'
 import { errors } from '../errors.ts'
 import type { AuthEventEmitter } from '../events.ts'
+import { dropUnverifiedIdentities } from '../identities/drop-unverified.ts'
 import type { MailService } from '../mail/mail-service.ts'
 import type { PasswordHasher } from '../passwords/hasher.ts'
 import { passwordProblem } from '../passwords/policy.ts'
@@ -96,10 +97,12 @@ export function passwordResetService (deps: {
       }
       const personal = named === null ? passwordProblem(submission.password, policy.minPasswordLength, { ...user, appTitle: policy.appTitle }) : null
       if (personal !== null) throw new errors.FST_LCAUTH_PASSWORD_POLICY(`${personal} This link is now used: ask for a new one.`)
-      // Proving the inbox also verifies the email, and ends every session: whoever registered this
-      // address before its owner, or stole a session, is out.
-      await storage.users.update(user.id, { passwordHash: await hasher.hash(submission.password), emailVerified: true }, now())
+      // Proving the inbox also verifies the email, unlinks identities with an unverified provider email
+      // and ends every session: whoever registered this address before its owner, linked an identity
+      // to it, or stole a session, is out. Identities go first, so none signs in after the sessions end.
+      await storage.users.update(user.id, { passwordHash: await hasher.hash(submission.password), emailVerified: true, emailVerifiedBy: 'reset' }, now())
       await storage.oneTimeTokens.deleteForUser(user.id, 'password_reset')
+      await dropUnverifiedIdentities(deps, user.id, 'password_reset', context)
       await sessions.revokeAll(user.id, null, 'password_changed', context)
       events.emit('password.reset_completed', { ...context, at: now(), userId: user.id })
       // Addressed as the account was before the reset: a name chosen before the inbox was proven stays out.

@@ -10,6 +10,7 @@ import type { Storage } from '../../lib/ports/storage.ts'
 import { storageConformance } from '../conformance/storage.ts'
 import { at, MINUTE, newSession, newUser, parallel, unique, type TestFn } from '../conformance/types.ts'
 import { bansOf, sqlBanStoreConformance, twoStoresShareState } from '../helpers/ban-store.ts'
+import { insertOldUser } from '../helpers/old-schema.ts'
 import { withService } from '../helpers/services.ts'
 
 withService(t, 'DATABASE_URL', 'postgres', suite)
@@ -86,7 +87,7 @@ function suite (url: string): void {
     t.teardown(async () => { await a.close(); await b.close(); await dropSchema(schema) })
     await Promise.all([a.init(), b.init()])
     const { rows } = await admin.query(`select name from "${schema}".lcauth_migrations`)
-    t.same(rows, [{ name: '0001_initial' }, { name: '0002_moderation' }, { name: '0003_revocation_feed' }])
+    t.same(rows, [{ name: '0001_initial' }, { name: '0002_moderation' }, { name: '0003_revocation_feed' }, { name: '0004_email_verified_by' }])
     const created = await parallel(20, i => (i % 2 === 0 ? a : b).users.create(newUser(), at(0)))
     t.equal(created.filter(u => u !== null).length, 20)
     t.equal(created.filter(u => u?.role === 'ADMIN').length, 1)
@@ -179,19 +180,19 @@ function suite (url: string): void {
   })
 
   t.test('ban store: migration 0002 applies to a schema migrated only to 0001, keeping its data', async t => {
-    const { schema, migrator } = await freshSchema(t)
+    const { schema, db, migrator } = await freshSchema(t)
     t.same((await migrator.migrateTo('0001_initial')).results?.map(r => r.migrationName), ['0001_initial'])
     const old = postgresStorage({ connectionString: url, schema, migrate: false })
     t.teardown(() => old.close())
-    const user = await old.users.create(newUser(), at(0))
+    const userId = await insertOldUser(db, 'postgres')
     await t.rejects(bansOf(old).find({ kind: 'ip', id: '192.0.2.1' }, at(0)), { code: '42P01' }, 'no ban table yet')
 
     const storage = postgresStorage({ connectionString: url, schema })
     t.teardown(() => storage.close())
     await storage.init()
     const { rows } = await admin.query(`select name from "${schema}".lcauth_migrations order by name`)
-    t.same(rows, [{ name: '0001_initial' }, { name: '0002_moderation' }, { name: '0003_revocation_feed' }])
-    t.same(await storage.users.findById(user?.id ?? ''), user, 'the users of 0001 are still there')
+    t.same(rows, [{ name: '0001_initial' }, { name: '0002_moderation' }, { name: '0003_revocation_feed' }, { name: '0004_email_verified_by' }])
+    t.match(await storage.users.findById(userId), { id: userId, name: 'Old User' }, 'the users of 0001 are still there')
     t.equal(await bansOf(storage).addViolation({ kind: 'ip', id: '192.0.2.1' }, 'login', 1, MINUTE, at(0)), 1)
   })
   t.test('revocation feed: a revocation committed after a later one, or after waiting on a lock, is still listed', async t => {
@@ -231,27 +232,46 @@ function suite (url: string): void {
   })
 
   t.test('revocation feed: migration 0003 marks the sessions already revoked with their revocation time; the trigger marks new ones', async t => {
-    const { schema, migrator } = await freshSchema(t)
+    const { schema, db, migrator } = await freshSchema(t)
     t.same((await migrator.migrateTo('0002_moderation')).results?.map(r => r.migrationName), ['0001_initial', '0002_moderation'])
     const old = postgresStorage({ connectionString: url, schema, migrate: false })
     t.teardown(() => old.close())
-    const owner = await old.users.create(newUser(), at(0))
-    const [revoked, live] = await Promise.all([0, 1].map(() => old.sessions.create(newSession(owner?.id ?? ''))))
-    await old.sessions.revoke(revoked?.id ?? '', at(MINUTE))
+    const ownerId = await insertOldUser(db, 'postgres')
+    // One after the other: the test reads them back in insertion order.
+    const revoked = await old.sessions.create(newSession(ownerId))
+    const live = await old.sessions.create(newSession(ownerId))
+    await old.sessions.revoke(revoked.id, at(MINUTE))
 
     const storage = postgresStorage({ connectionString: url, schema })
     t.teardown(() => storage.close())
     await storage.init()
     const marks = async (): Promise<unknown[]> => (await admin.query(`select id, revocation_mark from "${schema}".lcauth_sessions order by seq`)).rows
-    t.same(await marks(), [{ id: revoked?.id, revocation_mark: at(MINUTE) }, { id: live?.id, revocation_mark: null }])
+    t.same(await marks(), [{ id: revoked.id, revocation_mark: at(MINUTE) }, { id: live.id, revocation_mark: null }])
     const start = await storage.sessions.listRevokedSince(at(0))
-    t.same(start.revocations, [{ id: revoked?.id, revokedAt: at(MINUTE) }])
+    t.same(start.revocations, [{ id: revoked.id, revokedAt: at(MINUTE) }])
     const before = Date.now()
-    await storage.sessions.revoke(live?.id ?? '', at(0))
+    await storage.sessions.revoke(live.id, at(0))
     const mark = (await marks())[1] as { revocation_mark: Date }
     t.ok(Math.abs(mark.revocation_mark.getTime() - before) < 5000, 'marked by the database clock, not the revocation time')
-    t.ok((await storage.sessions.listRevokedSince(start.cursor)).revocations.some(r => r.id === live?.id))
+    t.ok((await storage.sessions.listRevokedSince(start.cursor)).revocations.some(r => r.id === live.id))
   })
+  t.test('migration 0004 records emails verified before it as legacy and leaves unverified ones null', async t => {
+    const { schema, db, migrator } = await freshSchema(t)
+    await migrator.migrateTo('0003_revocation_feed')
+    const [verified, unverified] = [await insertOldUser(db, 'postgres', true), await insertOldUser(db, 'postgres')]
+
+    const storage = postgresStorage({ connectionString: url, schema })
+    t.teardown(() => storage.close())
+    await storage.init()
+    const { rows } = await admin.query(`select name from "${schema}".lcauth_migrations order by name`)
+    t.equal(rows.at(-1)?.name, '0004_email_verified_by')
+    t.match(await storage.users.findById(verified), { emailVerified: true, emailVerifiedBy: 'legacy' })
+    t.match(await storage.users.findById(unverified), { emailVerified: false, emailVerifiedBy: null })
+    const created = await storage.users.create(newUser({ emailVerified: true, emailVerifiedBy: 'operator' }), at(0))
+    const stored = await admin.query(`select email_verified_by from "${schema}".lcauth_users where id = $1`, [created?.id])
+    t.same(stored.rows, [{ email_verified_by: 'operator' }])
+  })
+
   t.test('timeoutMs: statements are cancelled by the server past it; migrations are not bound by it; out of range is refused', async t => {
     t.throws(() => postgresStorage({ connectionString: url, timeoutMs: 50 }), { code: 'FST_LCAUTH_CONFIG_INVALID', message: /timeoutMs must be an integer from 100 to 60000/ })
     const { schema, migrator } = await freshSchema(t)
@@ -269,7 +289,7 @@ function suite (url: string): void {
     await locker.query('commit')
     await migrating
     const { rows } = await admin.query(`select name from "${schema}".lcauth_migrations order by name`)
-    t.equal(rows.length, 3, 'migrated, though it waited longer than timeoutMs')
+    t.equal(rows.length, 4, 'migrated, though it waited longer than timeoutMs')
 
     // Afterwards every statement is bound again: one waiting on a row lock is cancelled (SQLSTATE 57014).
     const owner = await storage.users.create(newUser(), at(0))

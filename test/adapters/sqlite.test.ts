@@ -15,6 +15,7 @@ import type { Storage } from '../../lib/ports/storage.ts'
 import { storageConformance } from '../conformance/storage.ts'
 import { at, MINUTE, newIdentity, newSession, newUser, parallel, unique, type TestFn } from '../conformance/types.ts'
 import { bansOf, sqlBanStoreConformance, twoStoresShareState } from '../helpers/ban-store.ts'
+import { insertOldUser } from '../helpers/old-schema.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'lcauth-sqlite-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -92,7 +93,7 @@ t.test('separate processes on one fresh file: concurrent migrations apply once, 
   t.equal(roles.length, 40)
   t.equal(roles.filter(role => role === 'ADMIN').length, 1)
   t.equal(roles.filter(role => role === 'USER').length, 39)
-  t.same(raw(t, filename).prepare('select name from lcauth_migrations').pluck().all(), ['0001_initial', '0002_moderation', '0003_revocation_feed'])
+  t.same(raw(t, filename).prepare('select name from lcauth_migrations').pluck().all(), ['0001_initial', '0002_moderation', '0003_revocation_feed', '0004_email_verified_by'])
   removeDatabase(filename)
 })
 
@@ -106,7 +107,7 @@ t.test('migrations: applied once, in one transaction; migrate: false creates not
 
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(filename) }) })
   t.teardown(() => db.destroy())
-  t.same(await migrateToLatest(db, 'sqlite'), ['0001_initial', '0002_moderation', '0003_revocation_feed'])
+  t.same(await migrateToLatest(db, 'sqlite'), ['0001_initial', '0002_moderation', '0003_revocation_feed', '0004_email_verified_by'])
   t.same(tables(raw(t, filename)), [
     'lcauth_bans', 'lcauth_identities', 'lcauth_in_flight', 'lcauth_limiter_windows', 'lcauth_migrations', 'lcauth_migrations_lock',
     'lcauth_one_time_tokens', 'lcauth_revocation_counter', 'lcauth_sessions', 'lcauth_users', 'lcauth_violation_scores'
@@ -225,14 +226,14 @@ function unmigratedFile (t: Test): { filename: string, old: Storage, db: Kysely<
 t.test('ban store: migration 0002 applies to a database migrated only to 0001, keeping its data', async t => {
   const { filename, old, db, migrator } = unmigratedFile(t)
   t.same((await migrator.migrateTo('0001_initial')).results?.map(r => r.migrationName), ['0001_initial'])
-  const user = await old.users.create(newUser(), at(0))
+  const userId = await insertOldUser(db, 'sqlite')
   await t.rejects(bansOf(old).find({ kind: 'ip', id: '192.0.2.1' }, at(0)), { message: /no such table: lcauth_bans/ })
 
-  t.same(await migrateToLatest(db, 'sqlite'), ['0002_moderation', '0003_revocation_feed'])
+  t.same(await migrateToLatest(db, 'sqlite'), ['0002_moderation', '0003_revocation_feed', '0004_email_verified_by'])
   const storage = sqliteStorage({ filename })
   t.teardown(() => storage.close())
   await storage.init()
-  t.same(await storage.users.findById(user?.id ?? ''), user, 'the users of 0001 are still there')
+  t.match(await storage.users.findById(userId), { id: userId, name: 'Old User' }, 'the users of 0001 are still there')
   t.equal(await bansOf(storage).addViolation({ kind: 'ip', id: '192.0.2.1' }, 'login', 1, MINUTE, at(0)), 1)
 })
 
@@ -285,13 +286,13 @@ t.test('a file that is not a database fails at once, without retrying', async t 
 t.test('revocation feed: migration 0003 numbers the sessions already revoked by revocation time, and new revocations follow', async t => {
   const { filename, old, db, migrator } = unmigratedFile(t)
   t.same((await migrator.migrateTo('0002_moderation')).results?.map(r => r.migrationName), ['0001_initial', '0002_moderation'])
-  const owner = await old.users.create(newUser(), at(0))
-  const [later, earlier, live] = [0, 1, 2].map(() => newSession(owner?.id ?? ''))
+  const ownerId = await insertOldUser(db, 'sqlite')
+  const [later, earlier, live] = [0, 1, 2].map(() => newSession(ownerId))
   for (const s of [later, earlier, live]) await old.sessions.create(s as ReturnType<typeof newSession>)
   await old.sessions.revoke(later?.id ?? '', at(2 * MINUTE))
   await old.sessions.revoke(earlier?.id ?? '', at(MINUTE))
 
-  t.same(await migrateToLatest(db, 'sqlite'), ['0003_revocation_feed'])
+  t.same(await migrateToLatest(db, 'sqlite'), ['0003_revocation_feed', '0004_email_verified_by'])
   const marks = raw(t, filename).prepare('select id, revocation_mark from lcauth_sessions order by rowid').all()
   t.same(marks, [{ id: later?.id, revocation_mark: 2 }, { id: earlier?.id, revocation_mark: 1 }, { id: live?.id, revocation_mark: null }])
   const storage = sqliteStorage({ filename })
@@ -316,4 +317,19 @@ t.test('revocation feed: a revocation by another connection to the file, stamped
   const first = await server.sessions.listRevokedSince(at(MINUTE))
   await cli.sessions.revoke(session.id, at(MINUTE - 6000))
   t.same((await server.sessions.listRevokedSince(first.cursor)).revocations, [{ id: session.id, revokedAt: at(MINUTE - 6000) }])
+})
+
+t.test('migration 0004 records emails verified before it as legacy and leaves unverified ones null', async t => {
+  const { filename, db, migrator } = unmigratedFile(t)
+  await migrator.migrateTo('0003_revocation_feed')
+  const [verified, unverified] = [await insertOldUser(db, 'sqlite', true), await insertOldUser(db, 'sqlite')]
+
+  t.same(await migrateToLatest(db, 'sqlite'), ['0004_email_verified_by'])
+  const storage = sqliteStorage({ filename })
+  t.teardown(() => storage.close())
+  await storage.init()
+  t.match(await storage.users.findById(verified), { emailVerified: true, emailVerifiedBy: 'legacy' })
+  t.match(await storage.users.findById(unverified), { emailVerified: false, emailVerifiedBy: null })
+  const created = await storage.users.create(newUser({ emailVerified: true, emailVerifiedBy: 'operator' }), at(0))
+  t.equal(raw(t, filename).prepare('select email_verified_by from lcauth_users where id = ?').pluck().get(created?.id), 'operator')
 })

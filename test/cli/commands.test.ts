@@ -13,11 +13,12 @@ t.test('create-user reads the password from stdin, never from argv; first user i
   t.notMatch(r.stdout + r.stderr, PASSWORD)
   const user = await storage.users.findByEmail('alice@example.com')
   t.match(user, { name: 'Alice', username: 'Alice', role: 'ADMIN', emailVerified: false, provider: 'local' })
+  t.equal(user?.emailVerifiedBy, null, 'nobody vouched for the email')
   t.match(user?.passwordHash, /^\$lcsha256\$/)
 
   const second = await cli(['create-user', 'bob@example.com', 'Bob Builder', 'bob', '--verified'], { stdin: `${PASSWORD}\n`, storage })
   t.equal(second.code, 0)
-  t.match(await storage.users.findByEmail('bob@example.com'), { name: 'Bob Builder', username: 'bob', role: 'USER', emailVerified: true })
+  t.match(await storage.users.findByEmail('bob@example.com'), { name: 'Bob Builder', username: 'bob', role: 'USER', emailVerified: true, emailVerifiedBy: 'operator' })
   const admin = await cli(['create-user', 'carol@example.com', 'Carol', '--admin'], { stdin: `${PASSWORD}\n`, storage })
   t.equal(admin.code, 0)
   t.match(await storage.users.findByEmail('carol@example.com'), { role: 'ADMIN' })

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { RETIRED_HASHES_KEPT, type NewUser, type Role, type Session, type Storage, type User } from '../../lib/ports/storage.ts'
+import { identityConformance } from './identities.ts'
+import { createdUser, storageCases } from './storage-cases.ts'
 import {
   at, DAY, hash, HOUR, MINUTE, newIdentity, newSession, newToken, newUser, parallel, rotation, sorted, email, type TestFn
 } from './types.ts'
@@ -10,23 +12,8 @@ import {
  * closes what it made. Times are explicit Dates: no case sleeps or reads a clock.
  */
 export function storageConformance (test: TestFn, make: () => Promise<Storage>): void {
-  const run = (name: string, body: (storage: Storage) => Promise<void>): void => {
-    test(name, async () => {
-      const storage = await make()
-      try {
-        await body(storage)
-      } finally {
-        await storage.close()
-      }
-    })
-  }
-
-  /** Creates a user and returns it (asserting the store accepted it). */
-  async function user (storage: Storage, overrides: Partial<NewUser> = {}): Promise<User> {
-    const created = await storage.users.create(newUser(overrides), at(0))
-    assert.ok(created, 'the store refused a user with a fresh email')
-    return created
-  }
+  const run = storageCases(test, make)
+  const user = createdUser
 
   /** Creates a session of `userId` and returns it. */
   async function session (storage: Storage, userId: string, overrides: Partial<Parameters<typeof newSession>[1]> = {}): Promise<Session> {
@@ -42,6 +29,7 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
     provider: input.provider,
     role,
     emailVerified: input.emailVerified,
+    emailVerifiedBy: input.emailVerifiedBy ?? null,
     passwordHash: input.passwordHash,
     disabledAt: null,
     createdAt: now,
@@ -64,13 +52,14 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
     assert.notEqual(other.id, created.id)
   })
 
-  run('users.create keeps a given id (imports), avatar, username, provider and emailVerified', async storage => {
+  run('users.create keeps a given id (imports), avatar, username, provider, emailVerified and emailVerifiedBy', async storage => {
     const input = newUser({
       id: '65f1c0ffee0123456789abcd',
       avatar: 'https://cdn.example.test/a.png',
       username: 'alice',
       provider: 'google',
       emailVerified: true,
+      emailVerifiedBy: 'import',
       passwordHash: null,
       role: 'USER'
     })
@@ -134,6 +123,7 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
       avatar: 'https://cdn.example.test/b.png',
       role: 'USER',
       emailVerified: true,
+      emailVerifiedBy: 'operator',
       passwordHash: null,
       disabledAt: at(HOUR)
     }, at(2 * HOUR))
@@ -144,6 +134,7 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
       avatar: 'https://cdn.example.test/b.png',
       role: 'USER',
       emailVerified: true,
+      emailVerifiedBy: 'operator',
       passwordHash: null,
       disabledAt: at(HOUR),
       updatedAt: at(2 * HOUR)
@@ -153,6 +144,27 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
     const cleared = await storage.users.update(created.id, { disabledAt: null, username: null, avatar: null }, at(3 * HOUR))
     assert.deepEqual(cleared, { ...expected, disabledAt: null, username: null, avatar: null, updatedAt: at(3 * HOUR) })
     assert.deepEqual(await storage.users.findByEmail(created.email), cleared)
+  })
+
+  run('users: emailVerifiedBy defaults to null and round-trips every source through create, update, find and list', async storage => {
+    const plain = await user(storage)
+    assert.equal(plain.emailVerifiedBy, null)
+    const sources = ['mail', 'reset', 'provider', 'operator', 'import', 'legacy'] as const
+    for (const [i, source] of sources.entries()) {
+      const created = await user(storage, { emailVerified: true, emailVerifiedBy: source })
+      assert.equal(created.emailVerifiedBy, source)
+      assert.equal((await storage.users.findById(created.id))?.emailVerifiedBy, source)
+      const next = sources[(i + 1) % sources.length] as typeof source
+      const updated = await storage.users.update(created.id, { emailVerifiedBy: next }, at(HOUR))
+      assert.deepEqual(updated, { ...created, emailVerifiedBy: next, updatedAt: at(HOUR) })
+      assert.deepEqual(await storage.users.findByEmail(created.email), updated)
+    }
+    const listed = await storage.users.list({ offset: 0, limit: 10 })
+    assert.deepEqual(listed.map(u => u.emailVerifiedBy), [null, 'reset', 'provider', 'operator', 'import', 'legacy', 'mail'])
+    const verified = listed[1] as User
+    const cleared = await storage.users.update(verified.id, { emailVerified: false, emailVerifiedBy: null }, at(DAY))
+    assert.deepEqual(cleared, { ...verified, emailVerified: false, emailVerifiedBy: null, updatedAt: at(DAY) })
+    assert.deepEqual(await storage.users.findById(verified.id), cleared)
   })
 
   run('users.update with an empty patch only moves updatedAt', async storage => {
@@ -273,78 +285,9 @@ export function storageConformance (test: TestFn, make: () => Promise<Storage>):
     assert.deepEqual(await storage.users.findByEmail(shared), winners[0])
   })
 
-  // ---- identities ----------------------------------------------------------------------------
+  // ---- identities (identities.ts) -----------------------------------------------------------
 
-  run('identities.create returns the identity and find returns it; email may be null', async storage => {
-    const owner = await user(storage)
-    const input = newIdentity(owner.id)
-    assert.deepEqual(await storage.identities.create(input), input)
-    assert.deepEqual(await storage.identities.find(input.provider, input.issuer, input.subject), input)
-    const bare = newIdentity(owner.id, { provider: 'github', issuer: 'github', email: null, emailVerified: false })
-    assert.deepEqual(await storage.identities.create(bare), bare)
-    assert.deepEqual(await storage.identities.find('github', 'github', bare.subject), bare)
-  })
-
-  run('identities.create returns null when (provider, issuer, subject) is already linked, even to another user', async storage => {
-    const [a, b] = [await user(storage), await user(storage)]
-    const first = newIdentity(a.id)
-    assert.ok(await storage.identities.create(first))
-    assert.equal(await storage.identities.create({ ...first, userId: b.id, email: null }), null)
-    assert.deepEqual(await storage.identities.find(first.provider, first.issuer, first.subject), first)
-    assert.deepEqual(await storage.identities.listByUser(b.id), [])
-  })
-
-  run('identities: provider, issuer and subject are each part of the key, with no ambiguity between them', async storage => {
-    const owner = await user(storage)
-    const base = newIdentity(owner.id, { provider: 'openid', issuer: 'https://a.example.test', subject: 's1' })
-    const variants = [
-      base,
-      { ...base, provider: 'openid-2' },
-      { ...base, issuer: 'https://b.example.test' },
-      { ...base, subject: 's2' },
-      // Distinct triples that a naive `provider:issuer:subject` key would confuse.
-      { ...base, provider: 'x', issuer: 'y:z', subject: 's' },
-      { ...base, provider: 'x:y', issuer: 'z', subject: 's' }
-    ]
-    for (const identity of variants) assert.deepEqual(await storage.identities.create(identity), identity)
-    for (const identity of variants) {
-      assert.deepEqual(await storage.identities.find(identity.provider, identity.issuer, identity.subject), identity)
-    }
-    assert.equal(await storage.identities.find('openid', 'https://a.example.test', 's3'), null)
-    assert.equal(await storage.identities.find('openid', 'https://c.example.test', 's1'), null)
-    assert.equal(await storage.identities.find('other', 'https://a.example.test', 's1'), null)
-  })
-
-  run('identities.listByUser returns all and only the user\'s identities, [] for none', async storage => {
-    const [a, b] = [await user(storage), await user(storage)]
-    assert.deepEqual(await storage.identities.listByUser(a.id), [])
-    const mine = [newIdentity(a.id), newIdentity(a.id, { provider: 'github', issuer: 'github' })]
-    for (const identity of [...mine, newIdentity(b.id)]) assert.ok(await storage.identities.create(identity))
-    const listed = await storage.identities.listByUser(a.id)
-    const bySubject = (x: { subject: string }, y: { subject: string }): number => x.subject.localeCompare(y.subject)
-    assert.deepEqual([...listed].sort(bySubject), [...mine].sort(bySubject))
-    assert.deepEqual(await storage.identities.listByUser('no-such-user'), [])
-  })
-
-  run('identities: inputs and returned values are copies', async storage => {
-    const owner = await user(storage)
-    const input = newIdentity(owner.id)
-    const snapshot = structuredClone(input)
-    const created = await storage.identities.create(input)
-    assert.ok(created)
-    input.userId = 'someone-else'
-    input.createdAt.setTime(0)
-    created.emailVerified = false
-    created.createdAt.setTime(1)
-    const found = await storage.identities.find(snapshot.provider, snapshot.issuer, snapshot.subject)
-    assert.deepEqual(found, snapshot)
-    assert.ok(found)
-    found.email = null
-    const listed = await storage.identities.listByUser(owner.id)
-    assert.deepEqual(listed, [snapshot])
-    listed[0]?.createdAt.setTime(2)
-    assert.deepEqual(await storage.identities.find(snapshot.provider, snapshot.issuer, snapshot.subject), snapshot)
-  })
+  identityConformance(run)
 
   // ---- sessions ------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ const secret = 'verifier-test-secret-0123456789-0123456789'
 const issuer = 'https://api.example.com'
 const user: User = {
   id: 'u1', email: 'a@example.com', name: 'Alice', username: 'alice', avatar: null, provider: 'local', role: 'USER',
-  emailVerified: true, passwordHash: null, disabledAt: null, createdAt: new Date(0), updatedAt: new Date(0)
+  emailVerified: true, emailVerifiedBy: 'mail', passwordHash: null, disabledAt: null, createdAt: new Date(0), updatedAt: new Date(0)
 }
 const sign = createSigner({ key: secret, algorithm: 'HS256', header: { alg: 'HS256', typ: 'at+jwt' } })
 

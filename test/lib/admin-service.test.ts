@@ -41,3 +41,12 @@ t.test('operator changes reach the running server\'s revocation mirror at once',
   t.same(revoked, ['s1', 's2', 's3'])
   t.ok(['s1', 's2', 's3'].every(core.mirror.isRevoked), 'the mirror knows every one')
 })
+
+t.test('create-user records the operator as who verified the email; without --verified nobody did', async t => {
+  const { admin } = service()
+  const verified = await admin.createUser({ email: 'alice@example.com', password: 'correct horse battery', verified: true }, noContext)
+  t.match(verified, { emailVerified: true, emailVerifiedBy: 'operator' })
+  const unverified = await admin.createUser({ email: 'bob@example.com', password: 'correct horse battery' }, noContext)
+  t.equal(unverified.emailVerified, false)
+  t.equal(unverified.emailVerifiedBy, null)
+})

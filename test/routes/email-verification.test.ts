@@ -2,6 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import type { AuthOptions } from '../../index.ts'
 import { alice, build, type EventLog, login, refreshCookieOf, register } from '../helpers/app.ts'
+import { linkIdentities } from '../helpers/identities.ts'
 import { linkIn, mailsOf, startSmtp, type ReceivedMail, type TestSmtpServer } from '../helpers/smtp.ts'
 
 interface ErrorBody { statusCode: number, code: string, error: string, message: string }
@@ -51,10 +52,10 @@ function resend (app: FastifyInstance, email: string): Promise<LightMyRequestRes
   return app.inject({ method: 'POST', url: '/api/user/verify/resend', payload: { email } })
 }
 
-async function storedUser (app: FastifyInstance, email = alice.email): Promise<{ id: string, name: string, passwordHash: string, emailVerified: boolean }> {
+async function storedUser (app: FastifyInstance, email = alice.email): Promise<{ id: string, name: string, passwordHash: string, emailVerified: boolean, emailVerifiedBy: string | null }> {
   const user = await app.lcauth.storage.users.findByEmail(email)
   if (user === null) throw new Error(`no user ${email}`)
-  return { id: user.id, name: user.name, passwordHash: user.passwordHash ?? '', emailVerified: user.emailVerified }
+  return { id: user.id, name: user.name, passwordHash: user.passwordHash ?? '', emailVerified: user.emailVerified, emailVerifiedBy: user.emailVerifiedBy }
 }
 
 function movableClock (): { now: () => Date, advance: (ms: number) => void } {
@@ -79,7 +80,9 @@ t.test('with a mailer: registration mails a link, login waits for it', async t =
   t.match(html, /<a href="https:\/\/chat\.example\.test\/verify\?token=/, 'the html has the link too')
   t.ok(html.includes(link.token), 'with the same token')
   const user = await storedUser(app)
+  t.equal(user.emailVerifiedBy, null, 'registering vouches for nothing')
   t.same(events.take('email.verification_sent').map(e => e.userId), [user.id])
+  const { kept } = await linkIdentities(app.lcauth.storage, user.id, alice.email, new Date())
 
   const unverified = await login(app)
   t.equal(unverified.statusCode, 403)
@@ -95,8 +98,10 @@ t.test('with a mailer: registration mails a link, login waits for it', async t =
   const verified = await verify(app, link.email, link.token)
   t.equal(verified.statusCode, 200)
   t.same(Object.keys(verified.json()), ['message'])
-  t.equal((await storedUser(app)).emailVerified, true)
+  t.match(await storedUser(app), { emailVerified: true, emailVerifiedBy: 'mail' })
   t.same(events.take('email.verified').map(e => e.userId), [user.id])
+  t.same(await app.lcauth.storage.identities.listByUser(user.id), [kept], 'identities with an unverified provider email are unlinked')
+  t.same(events.take('oauth.unlinked').map(e => [e.userId, e.provider, e.reason]), [[user.id, 'github', 'email_verified'], [user.id, 'discord', 'email_verified']])
   const loggedIn = await login(app)
   t.equal(loggedIn.statusCode, 200)
   t.ok(refreshCookieOf(loggedIn))

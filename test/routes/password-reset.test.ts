@@ -5,6 +5,7 @@ import authPlugin, { memoryStorage, type AuthOptions, type NewOneTimeToken, type
 import type { SmtpMailerOptions } from '../../lib/mail/smtp-options.ts'
 import { renderMail } from '../../lib/mail/templates.ts'
 import { alice, baseOptions, build, EventLog, login, refreshCookieOf, register } from '../helpers/app.ts'
+import { linkIdentities } from '../helpers/identities.ts'
 import { linkIn, mailsOf, startSmtp, type ReceivedMail, type SmtpServerOptions, type TestSmtpServer } from '../helpers/smtp.ts'
 
 interface ErrorBody { statusCode: number, code: string, error: string, message: string }
@@ -79,10 +80,10 @@ function protectedRoute (app: FastifyInstance, token: string): Promise<LightMyRe
   return app.inject({ url: '/api/protected', headers: { authorization: `Bearer ${token}` } })
 }
 
-async function storedUser (app: FastifyInstance, email = alice.email): Promise<{ id: string, passwordHash: string, emailVerified: boolean }> {
+async function storedUser (app: FastifyInstance, email = alice.email): Promise<{ id: string, passwordHash: string, emailVerified: boolean, emailVerifiedBy: string | null }> {
   const user = await app.lcauth.storage.users.findByEmail(email)
   if (user === null) throw new Error(`no user ${email}`)
-  return { id: user.id, passwordHash: user.passwordHash ?? '', emailVerified: user.emailVerified }
+  return { id: user.id, passwordHash: user.passwordHash ?? '', emailVerified: user.emailVerified, emailVerifiedBy: user.emailVerifiedBy }
 }
 
 async function session (app: FastifyInstance, email = alice.email, password = alice.password): Promise<{ token: string, refresh: string }> {
@@ -459,6 +460,7 @@ t.test('RST-06: what a completed reset does', async t => {
   const two = await session(app)
   const before = await storedUser(app)
   t.equal(before.emailVerified, false)
+  const { kept } = await linkIdentities(app.lcauth.storage, before.id, alice.email, new Date())
   events.all.length = 0
 
   t.equal((await requestReset(app)).statusCode, 200)
@@ -484,7 +486,9 @@ t.test('RST-06: what a completed reset does', async t => {
   }
   t.equal((await login(app)).statusCode, 401, 'the old password is gone')
   t.equal((await login(app, alice.email, NEW_PASSWORD)).statusCode, 200)
-  t.equal((await storedUser(app)).emailVerified, true, 'the reset proved the inbox')
+  t.match(await storedUser(app), { emailVerified: true, emailVerifiedBy: 'reset' }, 'the reset proved the inbox')
+  t.same(await app.lcauth.storage.identities.listByUser(before.id), [kept], 'identities with an unverified provider email are unlinked')
+  t.same(events.take('oauth.unlinked').map(e => [e.userId, e.provider, e.reason]), [[before.id, 'github', 'password_reset'], [before.id, 'discord', 'password_reset']])
 
   await settle(app)
   const done = mailsOf(smtp, DONE_MAIL, alice.email)

@@ -85,6 +85,7 @@ t.test('REG-03: extra fields cannot be assigned at registration', async t => {
   t.equal((await register(app, person('plain@example.test'))).statusCode, 200)
   const plain = await app.lcauth.storage.users.findByEmail('plain@example.test')
   t.match(plain, { role: 'USER', emailVerified: false, provider: 'local' }, 'a normal registration gets the defaults')
+  t.equal(plain?.emailVerifiedBy, null, 'a registration vouches for no email')
 })
 
 t.test('REG-03: 20 concurrent first registrations yield exactly one ADMIN', async t => {

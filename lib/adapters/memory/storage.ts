@@ -10,6 +10,8 @@ import {
 // Values are cloned on the way in and out so callers can never mutate the store.
 
 const copy = <T>(value: T): T => structuredClone(value)
+/** Sorts in place by creation time; the sort is stable, so equal times keep insertion order. */
+const oldestFirst = (list: Identity[]): Identity[] => list.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
 
 /** In-memory storage for tests and quick experiments: everything is lost when the process ends. */
 export function memoryStorage (): Storage {
@@ -42,6 +44,7 @@ export function memoryStorage (): Storage {
         provider: input.provider,
         role: input.role ?? (users.size === 0 ? 'ADMIN' : 'USER'),
         emailVerified: input.emailVerified,
+        emailVerifiedBy: input.emailVerifiedBy ?? null,
         passwordHash: input.passwordHash,
         disabledAt: null,
         createdAt: now,
@@ -100,7 +103,27 @@ export function memoryStorage (): Storage {
       return identity ? copy(identity) : null
     },
     async listByUser (userId) {
-      return [...identities.values()].filter(i => i.userId === userId).map(copy)
+      return oldestFirst([...identities.values()].filter(i => i.userId === userId)).map(copy)
+    },
+    async update (key, { email, emailVerified }) {
+      // Only these two fields, whatever else the patch object carries.
+      const identity = identities.get(identityKey(key.provider, key.issuer, key.subject))
+      if (!identity) return null
+      Object.assign(identity, { email, emailVerified })
+      return copy(identity)
+    },
+    async delete (key) {
+      return identities.delete(identityKey(key.provider, key.issuer, key.subject))
+    },
+    async deleteUnverifiedForUser (userId) {
+      const removed: Identity[] = []
+      for (const [key, identity] of identities) {
+        if (identity.userId === userId && !identity.emailVerified) {
+          identities.delete(key)
+          removed.push(identity)
+        }
+      }
+      return oldestFirst(removed)
     }
   }
 

@@ -1,6 +1,9 @@
-import type { IdentityStore } from '../../ports/storage.ts'
+import type { IdentityKey, IdentityStore } from '../../ports/storage.ts'
 import type { SqlContext } from './context.ts'
 import { toIdentity } from './rows.ts'
+
+/** Just the key's three columns: `eb.and` makes a condition of every property, and callers may pass a whole Identity. */
+const keyOf = ({ provider, issuer, subject }: IdentityKey): IdentityKey => ({ provider, issuer, subject })
 
 export function sqlIdentityStore (ctx: SqlContext): IdentityStore {
   const { db } = ctx
@@ -35,6 +38,26 @@ export function sqlIdentityStore (ctx: SqlContext): IdentityStore {
         .orderBy('created_at', 'asc')
         .execute()
       return rows.map(toIdentity)
+    },
+    async update (key, patch) {
+      const row = await db.updateTable('lcauth_identities')
+        .set({ email: patch.email, email_verified: ctx.flag(patch.emailVerified) })
+        .where(eb => eb.and(keyOf(key)))
+        .returningAll()
+        .executeTakeFirst()
+      return row === undefined ? null : toIdentity(row)
+    },
+    async delete (key) {
+      const { numDeletedRows } = await db.deleteFrom('lcauth_identities').where(eb => eb.and(keyOf(key))).executeTakeFirstOrThrow()
+      return numDeletedRows > 0n
+    },
+    async deleteUnverifiedForUser (userId) {
+      // One statement; RETURNING has no order of its own, hence the sort.
+      const rows = await db.deleteFrom('lcauth_identities')
+        .where('user_id', '=', userId).where('email_verified', '=', ctx.flag(false))
+        .returningAll()
+        .execute()
+      return rows.map(toIdentity).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
     }
   }
 }

@@ -1,5 +1,6 @@
 import { Migrator, sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationResultSet } from 'kysely'
 import type { SqlDialect } from './context.ts'
+import { emailVerifiedBy } from './migration-email-verified-by.ts'
 import { revocationFeed } from './migration-revocation-feed.ts'
 import { isUnavailable } from './errors.ts'
 import type { Database } from './schema.ts'
@@ -13,7 +14,8 @@ export function migrations (dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
     '0002_moderation': moderation(dialect),
-    '0003_revocation_feed': revocationFeed(dialect)
+    '0003_revocation_feed': revocationFeed(dialect),
+    '0004_email_verified_by': emailVerifiedBy(dialect)
   }
 }
 

@@ -18,6 +18,7 @@ export function toUser (row: UsersTable): User {
     provider: row.provider,
     role: row.role,
     emailVerified: flag(row.email_verified),
+    emailVerifiedBy: row.email_verified_by,
     passwordHash: row.password_hash,
     disabledAt: maybeTime(row.disabled_at),
     createdAt: time(row.created_at),

@@ -1,4 +1,4 @@
-import type { OneTimeTokenPurpose, Role } from '../../ports/storage.ts'
+import type { EmailVerifier, OneTimeTokenPurpose, Role } from '../../ports/storage.ts'
 
 /**
  * The tables of the SQL storage as Kysely sees them. Column types are what the drivers hand back
@@ -19,6 +19,8 @@ export interface UsersTable {
   provider: string
   role: Role
   email_verified: Flag
+  /** Added by migration 0004; null while unverified. */
+  email_verified_by: EmailVerifier | null
   password_hash: string | null
   disabled_at: Timestamp | null
   created_at: Timestamp

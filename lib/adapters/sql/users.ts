@@ -34,6 +34,7 @@ export function sqlUserStore (ctx: SqlContext): UserStore {
           .else(eb.val<Role>('ADMIN'))
           .end(),
         email_verified: flag(input.emailVerified),
+        email_verified_by: input.emailVerifiedBy ?? null,
         password_hash: input.passwordHash,
         disabled_at: null,
         created_at: time(now),
@@ -114,6 +115,7 @@ function columns (patch: UserPatch, ctx: SqlContext): Partial<UsersTable> {
   if (patch.avatar !== undefined) set.avatar = patch.avatar
   if (patch.role !== undefined) set.role = patch.role
   if (patch.emailVerified !== undefined) set.email_verified = ctx.flag(patch.emailVerified)
+  if (patch.emailVerifiedBy !== undefined) set.email_verified_by = patch.emailVerifiedBy
   if (patch.passwordHash !== undefined) set.password_hash = patch.passwordHash
   if (patch.disabledAt !== undefined) set.disabled_at = patch.disabledAt === null ? null : ctx.time(patch.disabledAt)
   return set
