@@ -46,11 +46,7 @@ export const EVENT_LOG_LEVELS: Readonly<Record<AuthEventName, 'info' | 'warn'>> 
   'oauth.unlinked': 'info',
   'oauth.failure': 'warn',
   'moderation.store_unavailable': 'warn',
-  'moderation.store_recovered': 'info',
-  'oauth.linked': 'info',
-  'oauth.link_refused': 'warn',
-  'oauth.unlinked': 'info',
-  'oauth.failure': 'warn'
+  'moderation.store_recovered': 'info'
 }
 
 /**
