@@ -66,8 +66,6 @@ export function authScope (host: FastifyInstance, core: Core, refuseBanned: Refu
     scope.decorate(SCOPE_KIT, kit)
 
     const prefixes = { auth: config.authPrefix, user: config.userPrefix, none: '' }
-    for (const { plugin, prefix, enabled } of SUB_PLUGINS) {
-      if (enabled === undefined || enabled(config)) await scope.register(plugin, { prefix: prefixes[prefix] })
-    }
+    for (const { plugin, prefix } of SUB_PLUGINS) await scope.register(plugin, { prefix: prefixes[prefix] })
   }
 }

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsync } from 'fastify'
-import type { CoreConfig } from '../lib/options/types.ts'
 import { SOCIAL_PROVIDERS } from '../lib/identities/presets.ts'
 import { socialProviderPlugin } from './oauth/social-provider.ts'
 import { identitiesPlugin } from './identities.ts'
@@ -20,7 +19,7 @@ export type PrefixName = 'auth' | 'user' | 'none'
  * The sub-plugins the root registers in its scope, in this order (moderation first: the others put
  * its guards in front of their routes). A new capability, such as a login provider, is one more entry.
  */
-export const SUB_PLUGINS: ReadonlyArray<{ plugin: FastifyPluginAsync, prefix: PrefixName, enabled?: (config: CoreConfig) => boolean }> = [
+export const SUB_PLUGINS: ReadonlyArray<{ plugin: FastifyPluginAsync, prefix: PrefixName }> = [
   { plugin: moderationPlugin, prefix: 'none' },
   { plugin: localPlugin, prefix: 'auth' },
   { plugin: tokensPlugin, prefix: 'auth' },
@@ -29,12 +28,8 @@ export const SUB_PLUGINS: ReadonlyArray<{ plugin: FastifyPluginAsync, prefix: Pr
   { plugin: passwordResetPlugin, prefix: 'auth' },
   { plugin: emailVerificationPlugin, prefix: 'user' },
   { plugin: userPlugin, prefix: 'user' },
-  // One named sub-plugin per social provider, registered only when that provider is enabled.
-  ...SOCIAL_PROVIDERS.map(name => ({
-    plugin: socialProviderPlugin(name),
-    prefix: 'none' as const,
-    enabled: (config: CoreConfig) => config.socialLogin.providers.some(p => p.name === name)
-  })),
+  // One named sub-plugin per social provider; one that is not enabled adds no route.
+  ...SOCIAL_PROVIDERS.map(name => ({ plugin: socialProviderPlugin(name), prefix: 'none' as const })),
   { plugin: identitiesPlugin, prefix: 'user' },
   { plugin: configPlugin, prefix: 'auth' }
 ]

@@ -9,7 +9,7 @@ import type { SocialProviderName } from '../../lib/identities/presets.ts'
 import type { SocialProviderConfig } from '../../lib/identities/social-config.ts'
 import { contextOf } from '../http/context.ts'
 import { documented } from '../route-docs.ts'
-import { guardsOf, kitOf } from '../scope-kit.ts'
+import { guardsOf, kitOf, type OAuthStart } from '../scope-kit.ts'
 import { subPlugin } from '../sub-plugin.ts'
 import { FLOW_LIFETIME_MS, type OAuthFlow } from './flow-cookie.ts'
 import { fail, failureOf, landing } from './outcome.ts'
@@ -68,18 +68,20 @@ export function socialProviderPlugin (name: SocialProviderName): FastifyPluginAs
     const kit = kitOf(fastify)
     const { core } = kit
     const { guard } = guardsOf(fastify)
+    // Not enabled (no credentials, or social login off): no route, nothing offered.
     const provider = core.config.socialLogin.providers.find(p => p.name === name)
     if (provider === undefined) return
     const client = await clientOf(fastify, provider, core.config.socialLogin.timeout)
     core.providers.add({ name, label: provider.label })
 
     /** Writes the flow cookie and answers the provider's authorization URL. */
-    kit.oauthStarts.set(name, (reply: FastifyReply, intent: OAuthFlow['intent'], userId: string | null): string => {
+    const start: OAuthStart = (reply, intent, userId) => {
       const flow: OAuthFlow = { provider: name, state: randomToken(32), verifier: provider.pkce ? randomToken(32) : null, nonce: null, intent, userId }
       kit.oauthFlow.write(reply, flow)
       const pkce = flow.verifier === null ? {} : { code_challenge: sha256(flow.verifier).toString('base64url'), code_challenge_method: 'S256' }
       return client.authorizeURL({ redirect_uri: provider.callbackUrl, scope: provider.scope.join(' '), state: flow.state, ...pkce })
-    })
+    }
+    kit.oauthStarts.set(name, start)
 
     // Guard refusals (a ban, the login limit) and anything unexpected end as the generic failure
     // redirect too: these routes are browser navigations, not API calls.
@@ -92,7 +94,7 @@ export function socialProviderPlugin (name: SocialProviderName): FastifyPluginAs
     fastify.get(`/oauth/${name}`, {
       schema: documented({ summary: `Start signing in with ${name}: a redirect to the provider`, tags: ['oauth'] }),
       onRequest: guard(null)
-    }, async (_request, reply) => reply.redirect(kit.oauthStarts.get(name)!(reply, 'login', null), 302))
+    }, async (_request, reply) => reply.redirect(start(reply, 'login', null), 302))
 
     fastify.get<{ Querystring: CallbackQuery }>(`/oauth/${name}/callback`, {
       schema: documented({ summary: `Finish signing in with ${name}: the refresh cookie and a redirect to the app`, tags: ['oauth'], querystring: callbackQuery }),

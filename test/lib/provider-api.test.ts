@@ -31,7 +31,7 @@ t.test('google: the ID token must be readable, for this client, from Google, and
   for (const idToken of bad) {
     await t.rejects(fetchProfile(google, { access_token: 'x', id_token: idToken }, { timeoutMs: 500, now }), { name: 'ProviderFailure', reason: 'provider_error' }, String(idToken))
   }
-  await t.rejects(fetchProfile(google, { id_token: unsigned(claims) }, { timeoutMs: 500, now }), { reason: 'provider_error', message: /no access token/ })
+  await t.rejects(fetchProfile(google, { id_token: unsigned(claims) }, { timeoutMs: 500, now }), { name: 'ProviderFailure', reason: 'provider_error', message: /no access token/ })
 })
 
 t.test('user APIs: errors, non-JSON, oversized and unreachable answers', async t => {
@@ -40,17 +40,17 @@ t.test('user APIs: errors, non-JSON, oversized and unreachable answers', async t
     res.setHeader('content-type', 'application/json')
     res.end('[]')
   })
-  await t.rejects(fetchProfile(github, { access_token: 'x' }, { timeoutMs: 500, now }), { reason: 'provider_error', message: /something other than JSON/ })
+  await t.rejects(fetchProfile(github, { access_token: 'x' }, { timeoutMs: 500, now }), { name: 'ProviderFailure', reason: 'provider_error', message: /something other than JSON/ })
 
   const discord = await provider(t, 'discord', (_p, res) => res.end(JSON.stringify({ id: '1', padding: 'x'.repeat(1024 * 1024) })))
-  await t.rejects(fetchProfile(discord, { access_token: 'x' }, { timeoutMs: 2000, now }), { reason: 'provider_error', message: /answered 200/ })
+  await t.rejects(fetchProfile(discord, { access_token: 'x' }, { timeoutMs: 2000, now }), { name: 'ProviderFailure', reason: 'provider_error', message: /answered 200/ })
 
   const listy = await provider(t, 'discord', (_p, res) => res.end('["a list"]'))
-  await t.rejects(fetchProfile(listy, { access_token: 'x' }, { timeoutMs: 500, now }), { reason: 'provider_error', message: /not an object/ })
+  await t.rejects(fetchProfile(listy, { access_token: 'x' }, { timeoutMs: 500, now }), { name: 'ProviderFailure', reason: 'provider_error', message: /not an object/ })
 
   const closed = await provider(t, 'discord', (_p, res) => { res.socket?.destroy() })
-  await t.rejects(fetchProfile(closed, { access_token: 'x' }, { timeoutMs: 500, now }), { reason: 'provider_error', message: /request failed/ })
+  await t.rejects(fetchProfile(closed, { access_token: 'x' }, { timeoutMs: 500, now }), { name: 'ProviderFailure', reason: 'provider_error', message: /request failed/ })
 
   const moved = await provider(t, 'discord', (_p, res) => { res.statusCode = 302; res.setHeader('location', 'https://evil.test/'); res.end() })
-  await t.rejects(fetchProfile(moved, { access_token: 'x' }, { timeoutMs: 500, now }), { reason: 'provider_error' }, 'redirects are not followed with the token')
+  await t.rejects(fetchProfile(moved, { access_token: 'x' }, { timeoutMs: 500, now }), { name: 'ProviderFailure', reason: 'provider_error' }, 'redirects are not followed with the token')
 })

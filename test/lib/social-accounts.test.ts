@@ -35,8 +35,8 @@ t.test('an identity whose user vanished is refused', async t => {
   const storage = memoryStorage()
   const core = testCore({ storage, options })
   await storage.identities.create({ ...google, subject: 's-1', userId: 'gone', email: null, emailVerified: false, createdAt: new Date() })
-  await t.rejects(core.socialAccounts.signIn(google, profile(), noContext, null), { reason: 'user_gone' })
-  await t.rejects(core.socialAccounts.link('gone', google, profile({ subject: 'other' }), noContext), { reason: 'user_gone' })
+  await t.rejects(core.socialAccounts.signIn(google, profile(), noContext, null), { name: 'SocialRefusal', reason: 'user_gone' })
+  await t.rejects(core.socialAccounts.link('gone', google, profile({ subject: 'other' }), noContext), { name: 'SocialRefusal', reason: 'user_gone' })
   await t.rejects(core.socialAccounts.unlink('gone', 'google', noContext), { code: 'FST_LCAUTH_UNAUTHORIZED' })
   await t.rejects(core.socialAccounts.confirmUser('gone', 'no-session', undefined), { code: 'FST_LCAUTH_UNAUTHORIZED' })
 })
@@ -89,13 +89,13 @@ t.test('a race lost twice gives up with identity_taken; an explicit link racing 
     users: { ...inner.users, create: async () => { n++; return null } }
   }
   const core = testCore({ storage, options })
-  await t.rejects(core.socialAccounts.signIn(google, profile(), noContext, null), { reason: 'identity_taken' })
+  await t.rejects(core.socialAccounts.signIn(google, profile(), noContext, null), { name: 'SocialRefusal', reason: 'identity_taken' })
   t.equal(n, 2, 'tried twice')
 
   const linker = memoryStorage()
   const alice = await linker.users.create({ email: 'alice@example.test', name: 'Alice', username: null, provider: 'local', emailVerified: false, passwordHash: null }, new Date())
   const linking = testCore({ storage: racing(linker, async identity => { await linker.identities.create({ ...identity, userId: 'someone-else' }) }), options })
-  await t.rejects(linking.socialAccounts.link(alice!.id, google, profile(), noContext), { reason: 'identity_taken' })
+  await t.rejects(linking.socialAccounts.link(alice!.id, google, profile(), noContext), { name: 'SocialRefusal', reason: 'identity_taken' })
   await linker.users.update(alice!.id, { disabledAt: new Date() }, new Date())
-  await t.rejects(linking.socialAccounts.link(alice!.id, google, profile({ subject: 'new' }), noContext), { reason: 'disabled' })
+  await t.rejects(linking.socialAccounts.link(alice!.id, google, profile({ subject: 'new' }), noContext), { name: 'SocialRefusal', reason: 'disabled' })
 })
