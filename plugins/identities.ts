@@ -94,7 +94,7 @@ export const identitiesPlugin: FastifyPluginAsync = subPlugin('identities', asyn
       tags: ['user'],
       security: BEARER,
       params: providerParams,
-      response: { 204: { description: 'Unlinked (no content).', type: 'null' }, ...errorResponses(TOKEN_REFUSALS, 'FST_LCAUTH_CROSS_SITE', 'FST_LCAUTH_NOT_FOUND', 'FST_LCAUTH_LAST_SIGN_IN_METHOD', 'FST_LCAUTH_STORAGE_UNAVAILABLE') }
+      response: { 204: { description: 'Unlinked (no content).', type: 'null' }, ...errorResponses(BODY_REFUSALS, TOKEN_REFUSALS, 'FST_LCAUTH_CROSS_SITE', 'FST_LCAUTH_NOT_FOUND', 'FST_LCAUTH_LAST_SIGN_IN_METHOD', 'FST_LCAUTH_STORAGE_UNAVAILABLE') }
     }),
     onRequest: [kit.sameSite, guard(null)],
     preHandler: lcauth.authenticate

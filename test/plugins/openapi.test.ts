@@ -44,6 +44,9 @@ const EXPECTED: Record<string, Expected> = {
   'POST /api/user/verify/resend': { success: 200, errors: [...BODY, 403, 429, 503], body: ['email'] },
   'DELETE /api/user/delete': { success: 200, errors: [...BODY, 401, 403, 429, 503], body: ['password'], bearer: true },
   'GET /api/user': { success: 200, errors: [401, 403, 503], bearer: true },
+  'GET /api/user/identities': { success: 200, errors: [401, 403, 503], bearer: true },
+  'POST /api/user/identities/{provider}': { success: 200, errors: [...BODY, 401, 403, 404, 429, 503], body: ['password'], bearer: true },
+  'DELETE /api/user/identities/{provider}': { success: 204, errors: [...BODY, 401, 403, 404, 409, 503], bearer: true },
   'GET /api/auth/config': { success: 200, errors: [] }
 }
 
