@@ -39,9 +39,6 @@ export interface SocialAccountService {
   unlink(userId: string, provider: string, context: RequestContext): Promise<void>
 }
 
-/** Verification sources that mean this system itself saw the mailbox: the only ones that allow linking by email. */
-const SELF_VERIFIED = new Set(['mail', 'reset'])
-
 export function socialAccountService (deps: {
   storage: Storage
   hasher: PasswordHasher
@@ -73,13 +70,18 @@ export function socialAccountService (deps: {
     }
     const user = await storage.users.findById(identity.userId)
     if (user === null) throw new SocialRefusal('user_gone')
-    if (user.avatar === null && profile.avatar !== null) return await storage.users.update(user.id, { avatar: profile.avatar }, now()) ?? user
-    return user
+    if (user.avatar !== null || profile.avatar === null) return user
+    await storage.users.update(user.id, { avatar: profile.avatar }, now())
+    return { ...user, avatar: profile.avatar }
   }
 
-  /** An unknown identity whose email has an account: linked only when both sides verified the email. */
+  /**
+   * An unknown identity whose email has an account: linked only when the provider verified the email
+   * and this system saw the mailbox itself (a verification link or a reset, never an operator's word).
+   */
   async function linkByEmail (owner: User, source: IdentitySource, profile: ProviderProfile, context: RequestContext): Promise<User> {
-    const refusal = !profile.emailVerified ? 'provider_unverified' : owner.emailVerified && SELF_VERIFIED.has(owner.emailVerifiedBy ?? '') ? null : 'account_unverified'
+    const selfVerified = owner.emailVerified && (owner.emailVerifiedBy === 'mail' || owner.emailVerifiedBy === 'reset')
+    const refusal = !profile.emailVerified ? 'provider_unverified' : selfVerified ? null : 'account_unverified'
     if (refusal !== null) {
       events.emit('oauth.link_refused', { ...context, at: now(), userId: owner.id, provider: source.provider, reason: refusal })
       throw new SocialRefusal('link_refused', owner.id)

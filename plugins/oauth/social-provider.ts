@@ -56,7 +56,8 @@ async function clientOf (fastify: FastifyInstance, provider: SocialProviderConfi
 function exchangeFailure (error: unknown): ProviderFailure {
   const boom = error as { isBoom?: boolean, message?: string, output?: { statusCode?: number } }
   if (boom.isBoom === true && boom.message === 'Client request timeout') return new ProviderFailure('timeout', 'the token endpoint did not answer in time')
-  return new ProviderFailure('provider_error', `the token endpoint refused the code (${boom.output?.statusCode ?? 'no answer'})`)
+  // Wreck reports an unreachable endpoint as a 502 of its own: the status says which it was.
+  return new ProviderFailure('provider_error', `the token endpoint refused the code or was unreachable (${String(boom.output?.statusCode)})`)
 }
 
 /**

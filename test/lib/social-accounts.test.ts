@@ -99,3 +99,12 @@ t.test('a race lost twice gives up with identity_taken; an explicit link racing 
   await linker.users.update(alice!.id, { disabledAt: new Date() }, new Date())
   await t.rejects(linking.socialAccounts.link(alice!.id, google, profile({ subject: 'new' }), noContext), { name: 'SocialRefusal', reason: 'disabled' })
 })
+
+t.test('a provider that gives no email: linked explicitly, it still signs in, its email recorded as none', async t => {
+  const core = testCore({ options })
+  const alice = await core.storage.users.create({ email: 'alice@example.test', name: 'Alice', username: null, provider: 'local', emailVerified: false, passwordHash: null }, new Date())
+  await core.socialAccounts.link(alice!.id, google, profile({ subject: 'quiet', email: null }), noContext)
+  const { user } = await core.socialAccounts.signIn(google, profile({ subject: 'quiet', email: null }), noContext, null)
+  t.equal(user.id, alice!.id)
+  t.match(await core.socialAccounts.list(alice!.id), [{ provider: 'google', email: null }])
+})

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto'
 import t from 'tap'
+import { memoryStorage } from '../../lib/adapters/memory/storage.ts'
+import { errors } from '../../lib/errors.ts'
+import type { Storage } from '../../lib/ports/storage.ts'
 import { PROVIDER_CANARY, type ProviderKind, type ProviderStandIn, startProviderStandIn } from '../helpers/oauth-providers.ts'
 import { FAILED, finish, flowCookieOf, SIGNED_IN, signInWith, socialApp } from '../helpers/social.ts'
 
@@ -76,7 +79,8 @@ t.test('state missing, forged, from another flow, expired or replayed: no sessio
   t.equal((await finish(app, callbackUrl, forged)).headers.location, FAILED)
   t.equal((await finish(app, callbackUrl, `${name}=${body}.${'A'.repeat(43)}`)).headers.location, FAILED)
   t.equal((await finish(app, callbackUrl, `${name}=garbage`)).headers.location, FAILED)
-  t.match(events.take('oauth.failure'), [{ reason: 'state_invalid' }, { reason: 'state_invalid' }, { reason: 'state_invalid' }])
+  t.equal((await finish(app, callbackUrl, `${name}=${'x'.repeat(5000)}`)).headers.location, FAILED, 'an oversized cookie is not even parsed')
+  t.match(events.take('oauth.failure'), [{ reason: 'state_invalid' }, { reason: 'state_invalid' }, { reason: 'state_invalid' }, { reason: 'state_invalid' }])
 
   // Another flow's cookie: this browser started a different sign-in.
   const other = await app.inject({ method: 'GET', url: '/oauth/github' })
@@ -161,6 +165,42 @@ t.test('denied consent, provider errors and timeouts: the generic redirect, noth
   check('api timeout', (await signInWith(app, s)).callback)
   t.ok(Date.now() - began < 3000)
   t.same(events.take('oauth.failure').map(e => e.reason), ['denied', 'provider_error', 'timeout', 'provider_error', 'timeout'])
+
+  // A callback with an odd error, or without a code, is a failure too; its text is not repeated anywhere.
+  const start = await app.inject({ method: 'GET', url: '/oauth/github' })
+  const state = new URL(String(start.headers.location)).searchParams.get('state') as string
+  check('error text', await finish(app, `http://127.0.0.1:3080/oauth/github/callback?error=%3Cscript%3E${PROVIDER_CANARY}&state=${state}`, flowCookieOf(start)))
+  const again = await app.inject({ method: 'GET', url: '/oauth/github' })
+  const againState = new URL(String(again.headers.location)).searchParams.get('state') as string
+  check('no code', await finish(app, `http://127.0.0.1:3080/oauth/github/callback?state=${againState}`, flowCookieOf(again)))
+  t.same(events.take('oauth.failure').map(e => e.reason), ['denied', 'provider_error'])
+})
+
+t.test('an unreachable provider, a storage outage, an unexpected error and the login limit: the failure redirect, never a 500', async t => {
+  const s = await standIn(t, 'discord')
+  const unreachable = await socialApp(t, [{ ...s, endpoints: { ...s.endpoints, tokenUrl: 'http://127.0.0.1:1/api/oauth2/token' } }])
+  t.equal((await signInWith(unreachable.app, s)).callback.headers.location, FAILED)
+  t.match(unreachable.events.take('oauth.failure'), [{ reason: 'provider_error' }])
+
+  const failing = (error: Error): Storage => {
+    const inner = memoryStorage()
+    return { ...inner, identities: { ...inner.identities, find: async () => { throw error } } }
+  }
+  const outage = await socialApp(t, [s], { storage: failing(new errors.FST_LCAUTH_STORAGE_UNAVAILABLE()) })
+  t.equal((await signInWith(outage.app, s)).callback.headers.location, FAILED)
+  t.match(outage.events.take('oauth.failure'), [{ reason: 'unavailable' }])
+  const broken = await socialApp(t, [s], { storage: failing(new TypeError('a bug')) })
+  const response = (await signInWith(broken.app, s)).callback
+  t.equal(response.statusCode, 302)
+  t.equal(response.headers.location, FAILED)
+  t.notMatch(response.body, /a bug/)
+  t.match(broken.events.take('oauth.failure'), [{ reason: 'internal' }])
+
+  const limited = await socialApp(t, [s], { moderation: { limits: { login: { max: 1, windowMs: 60_000 } } } })
+  t.equal((await signInWith(limited.app, s)).callback.headers.location, SIGNED_IN)
+  const refused = (await signInWith(limited.app, s)).callback
+  t.equal(refused.headers.location, FAILED)
+  t.match(limited.events.take('oauth.failure'), [{ reason: 'rate_limited' }])
 })
 
 t.test('provider tokens never reach a response, an event or the user record (OA-09)', async t => {
