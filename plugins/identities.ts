@@ -5,7 +5,7 @@ import { absentBodyAsEmpty } from './http/body.ts'
 import { contextOf } from './http/context.ts'
 import { BEARER, BODY_REFUSALS, documented, errorResponses, GUARD_REFUSALS, TOKEN_REFUSALS } from './route-docs.ts'
 import { guardsOf, kitOf } from './scope-kit.ts'
-import type { Schema } from './schemas.ts'
+import { reauthenticationBody, type Schema } from './schemas.ts'
 import { subPlugin } from './sub-plugin.ts'
 
 const identityList: Schema = {
@@ -31,13 +31,6 @@ const providerParams: Schema = {
   additionalProperties: false,
   required: ['provider'],
   properties: { provider: { type: 'string', minLength: 1, maxLength: 32 } }
-}
-
-const linkBody: Schema = {
-  description: 'Optional: no body at all is the same as {}. Accounts with a password must give it; accounts without one need a session started in the last five minutes.',
-  type: 'object',
-  additionalProperties: false,
-  properties: { password: { type: 'string', maxLength: 1024 } }
 }
 
 const linkResponse: Schema = {
@@ -69,7 +62,7 @@ export const identitiesPlugin: FastifyPluginAsync = subPlugin('identities', asyn
       tags: ['user'],
       security: BEARER,
       params: providerParams,
-      body: linkBody,
+      body: reauthenticationBody,
       response: {
         ...linkResponse,
         ...errorResponses(BODY_REFUSALS, GUARD_REFUSALS, 'FST_LCAUTH_UNAUTHORIZED', 'FST_LCAUTH_NOT_FOUND', 'FST_LCAUTH_WRONG_PASSWORD',

@@ -64,3 +64,14 @@ export const messageResponse: Schema = {
     properties: { message: { type: 'string' } }
   }
 }
+
+/**
+ * The proof a sensitive change of the signed-in user's account asks for (deleting it, linking a
+ * sign-in). No body at all counts as `{}`.
+ */
+export const reauthenticationBody: Schema = {
+  description: 'Optional: no body at all is the same as {}. Accounts with a password must give it; accounts without one need a session started in the last five minutes.',
+  type: 'object',
+  additionalProperties: false,
+  properties: { password: { type: 'string', maxLength: 1024 } }
+}

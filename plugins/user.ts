@@ -6,15 +6,8 @@ import { absentBodyAsEmpty } from './http/body.ts'
 import { contextOf } from './http/context.ts'
 import { BEARER, BODY_REFUSALS, documented, errorResponses, GUARD_REFUSALS, TOKEN_REFUSALS } from './route-docs.ts'
 import { guardsOf, kitOf } from './scope-kit.ts'
-import { messageResponse, publicUserSchema, type Schema } from './schemas.ts'
+import { messageResponse, publicUserSchema, reauthenticationBody } from './schemas.ts'
 import { subPlugin } from './sub-plugin.ts'
-
-const deleteBody: Schema = {
-  description: 'Optional: no body at all is the same as {}. Accounts with a password must give it; accounts without one need a session started in the last five minutes.',
-  type: 'object',
-  additionalProperties: false,
-  properties: { password: { type: 'string', maxLength: 1024 } }
-}
 
 /** `librechat-auth/user`: GET the current user and DELETE their account. */
 export const userPlugin: FastifyPluginAsync = subPlugin('user', async function user (fastify) {
@@ -27,7 +20,7 @@ export const userPlugin: FastifyPluginAsync = subPlugin('user', async function u
       summary: 'Delete the signed-in user\'s account and everything tied to it; the refresh cookie is cleared',
       tags: ['user'],
       security: BEARER,
-      body: deleteBody,
+      body: reauthenticationBody,
       response: {
         ...messageResponse,
         ...errorResponses(BODY_REFUSALS, GUARD_REFUSALS, 'FST_LCAUTH_UNAUTHORIZED', 'FST_LCAUTH_WRONG_PASSWORD', 'FST_LCAUTH_REAUTHENTICATION_REQUIRED',
