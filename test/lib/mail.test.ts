@@ -5,7 +5,7 @@ import { type MailLog, mailService } from '../../lib/mail/mail-service.ts'
 import { type MailKind, type MailVars, renderMail } from '../../lib/mail/templates.ts'
 import { startSmtp } from '../helpers/smtp.ts'
 
-const KINDS: MailKind[] = ['verifyEmail', 'resetRequest', 'resetDone', 'passwordChanged', 'registrationAttempt']
+const KINDS: MailKind[] = ['verifyEmail', 'resetRequest', 'resetDone', 'passwordChanged', 'registrationAttempt', 'identityLinked', 'identityUnlinked']
 const SCRIPT = '<script>alert(1)</script>'
 
 const vars = (overrides: Partial<MailVars> = {}): MailVars => ({
@@ -46,6 +46,12 @@ t.test('templates escape user values in HTML and keep them raw in text', async t
   }
   const quoted = renderMail('resetRequest', vars({ link: 'https://chat.example.test/x?a=1&b="2"' }))
   t.ok(quoted.html.includes('href="https://chat.example.test/x?a=1&amp;b=&quot;2&quot;"'), 'a link cannot break out of its attribute')
+})
+
+t.test('the link notices name the provider; a template that asks for a provider a mail lacks gets nothing', async t => {
+  t.equal(renderMail('identityLinked', vars({ provider: 'github' })).subject, 'A github sign-in was added to your Acme Chat account')
+  t.match(renderMail('identityUnlinked', vars({ provider: '<b>x</b>' })).html, '&lt;b&gt;x&lt;/b&gt;')
+  t.equal(renderMail('verifyEmail', vars(), { subject: 'Verify [{{provider}}]' }).subject, 'Verify []')
 })
 
 t.test('templates name the app and carry the link', async t => {
