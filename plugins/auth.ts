@@ -3,7 +3,8 @@ import fp from 'fastify-plugin'
 import { createCore } from '../lib/core.ts'
 import { addressKey } from '../lib/moderation/client-address.ts'
 import { resolveOptions } from '../lib/options/resolve.ts'
-import type { AuthOptions, PublicConfig } from '../lib/options/types.ts'
+import type { AuthOptions } from '../lib/options/types.ts'
+import { publicConfigOf } from '../lib/options/public-config.ts'
 import { logEvents } from './event-log.ts'
 import { authenticators } from './http/authenticate.ts'
 import { banRefusal } from './http/ban-refusal.ts'
@@ -57,8 +58,6 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
 
   const refuseBanned = banRefusal({ banOf: core.moderation.banOf, events: core.events, now: core.now })
   const { authenticate, requireRole } = authenticators({ verifyAccess: core.accessTokens.verify, isRevoked: core.mirror.isRevoked, refuseBanned, events: core.events, now: core.now })
-  const { jwtSecret: _jwt, jwtRefreshSecret: _refresh, socialLogin, ...settings } = config
-  const publicConfig: PublicConfig = { ...settings, socialLogin: { ...socialLogin, providers: socialLogin.providers.map(({ clientSecret: _secret, ...provider }) => provider) } }
   const lcauth: LcAuth = {
     authenticate,
     requireRole,
@@ -73,7 +72,7 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
     moderation: moderationApi(core.moderation),
     providers: core.providers,
     socialAccounts: core.socialAccounts,
-    config: Object.freeze(publicConfig)
+    config: Object.freeze(publicConfigOf(config))
   }
   fastify.decorate('lcauth', lcauth)
 

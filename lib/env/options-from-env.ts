@@ -4,6 +4,7 @@ import { moderationFromEnv, trustProxyFromEnv } from './moderation.ts'
 import { bool, duration, type Env, integer, read, setterOf } from './read.ts'
 import { smtpOptionsFromEnv } from './smtp.ts'
 import { socialLoginFromEnv } from './social.ts'
+import { openIdFromEnv } from './openid.ts'
 
 const MS = 1
 
@@ -24,6 +25,7 @@ export function optionsFromEnv (env: Env): AuthOptions {
   set('allowSocialLogin', bool(env, 'ALLOW_SOCIAL_LOGIN'))
   set('allowSocialRegistration', bool(env, 'ALLOW_SOCIAL_REGISTRATION'))
   set('socialLogin', socialLoginFromEnv(env))
+  set('openid', openIdFromEnv(env))
   set('allowAccountDeletion', bool(env, 'ALLOW_ACCOUNT_DELETION'))
   set('allowPasswordReset', bool(env, 'ALLOW_PASSWORD_RESET'))
   set('allowUnsafePasswordReset', bool(env, 'ALLOW_UNSAFE_PASSWORD_RESET'))

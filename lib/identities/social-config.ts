@@ -70,17 +70,14 @@ function provider (name: SocialProviderName, options: Record<string, unknown>, c
   const preset = PRESETS[name]
   const enterprise = fieldOf(options, 'enterpriseBaseUrl')
   if (enterprise !== undefined && name !== 'github') throw configError(`${option}.enterpriseBaseUrl`, 'is for GitHub only')
-  const base = enterprise === undefined ? preset.endpoints : githubEnterpriseEndpoints(endpointUrl(enterprise, `${option}.enterpriseBaseUrl`, context))
+  const base = enterprise === undefined ? preset.endpoints : githubEnterpriseEndpoints(endpointUrl(enterprise, `${option}.enterpriseBaseUrl`, context.risky))
   const overrides = objectOf(fieldOf(options, 'endpoints'), `${option}.endpoints`)
   onlyKnownKeys(overrides, `${option}.endpoints`, ENDPOINT_KEYS, 'endpoint')
   const endpoint = (key: keyof ProviderEndpoints): string => {
     const given = fieldOf(overrides, key)
-    return given === undefined ? base[key] : endpointUrl(given, `${option}.endpoints.${key}`, context)
+    return given === undefined ? base[key] : endpointUrl(given, `${option}.endpoints.${key}`, context.risky)
   }
-  const path = callbackPath(fieldOf(options, 'callbackUrl'), `${option}.callbackUrl`, name)
-  if (path !== `/oauth/${name}/callback`) {
-    context.warnings.push(`${option}.callbackUrl is ${path}, but ${name}'s callback route is /oauth/${name}/callback: the provider must reach that route (a proxy rewriting paths), or sign-in fails`)
-  }
+  const path = callbackPath(fieldOf(options, 'callbackUrl'), `${option}.callbackUrl`, name, context.warnings)
   return {
     ...preset,
     endpoints: { authorizeUrl: endpoint('authorizeUrl'), tokenUrl: endpoint('tokenUrl'), apiUrl: endpoint('apiUrl') },
@@ -96,23 +93,26 @@ function required (options: Record<string, unknown>, option: string, key: string
   return text(value, `${option}.${key}`, '')
 }
 
-function callbackPath (value: unknown, option: string, name: string): string {
-  if (value === undefined) return `/oauth/${name}/callback`
+/** A callback path on DOMAIN_SERVER; one other than the route's own is allowed (a proxy may rewrite it) with a warning. */
+export function callbackPath (value: unknown, option: string, name: string, warnings: string[]): string {
+  const route = `/oauth/${name}/callback`
+  if (value === undefined) return route
   if (typeof value !== 'string' || !/^(\/[A-Za-z0-9._~-]+)+$/.test(value)) {
-    throw configError(option, `must be a path on DOMAIN_SERVER such as /oauth/${name}/callback`)
+    throw configError(option, `must be a path on DOMAIN_SERVER such as ${route}`)
   }
+  if (value !== route) warnings.push(`${option} is ${value}, but ${name}'s callback route is ${route}: the provider must reach that route (a proxy rewriting paths), or sign-in fails`)
   return value
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 /** Provider endpoints carry codes and secrets: https, except a loopback http URL (a stand-in) outside production. */
-function endpointUrl (value: unknown, option: string, context: Context): string {
+export function endpointUrl (value: unknown, option: string, risky: Context['risky']): string {
   if (typeof value !== 'string' || !URL.canParse(value)) throw configError(option, 'must be an absolute https URL')
   const url = new URL(value)
   const loopbackHttp = url.protocol === 'http:' && (LOOPBACK.has(url.hostname) || url.hostname.startsWith('127.'))
   if (url.protocol !== 'https:' && !loopbackHttp) throw configError(option, 'must be an https URL (http only for a loopback address, outside production)')
-  if (loopbackHttp) context.risky(option, 'is a plain-http loopback URL, for development and tests only')
+  if (loopbackHttp) risky(option, 'is a plain-http loopback URL, for development and tests only')
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') throw configError(option, 'must not carry a query, a fragment or credentials')
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '')
 }

@@ -2,6 +2,7 @@ import { canonicalDomain } from '../accounts/email.ts'
 import { configError } from '../errors.ts'
 import { coversEveryAddress, isForgeable, type TrustProxy } from '../moderation/client-address.ts'
 import { resolveSocialLogin } from '../identities/social-config.ts'
+import { resolveOpenId } from '../identities/openid-config.ts'
 import { resolveModeration } from '../moderation/config.ts'
 import type { AuthConfig, AuthOptions, CoreConfig } from './types.ts'
 import { fieldOf, httpUrl, integer, objectOf, optionalBoolean, routePrefix, text } from './validate.ts'
@@ -33,7 +34,7 @@ export function resolveOptions (options: AuthOptions, defaultProduction: boolean
   const jwtRefreshSecret = requiredSecret(options, 'jwtRefreshSecret')
   checkSecrets(jwtSecret, jwtRefreshSecret, risky)
   const domainServer = httpUrl(fieldOf(options, 'domainServer'), 'domainServer')
-  return { warnings, config: { ...resolveSettings(options, domainServer, production, risky, warnings), jwtSecret, jwtRefreshSecret } }
+  return { warnings, config: { ...resolveSettings(options, domainServer, production, risky, warnings, [jwtSecret, jwtRefreshSecret]), jwtSecret, jwtRefreshSecret } }
 }
 
 /**
@@ -47,7 +48,10 @@ export function resolveOperatorOptions (options: AuthOptions): ResolvedOptions<C
   const secret = (name: string): string | null => fieldOf(options, name) === undefined ? null : requiredSecret(options, name)
   const domain = fieldOf(options, 'domainServer')
   const domainServer = domain === undefined ? 'http://localhost' : httpUrl(domain, 'domainServer')
-  return { warnings, config: { ...resolveSettings(options, domainServer, false, risky, warnings), jwtSecret: secret('jwtSecret'), jwtRefreshSecret: secret('jwtRefreshSecret') } }
+  const jwtSecret = secret('jwtSecret')
+  const jwtRefreshSecret = secret('jwtRefreshSecret')
+  const secrets = [jwtSecret, jwtRefreshSecret].filter(s => s !== null)
+  return { warnings, config: { ...resolveSettings(options, domainServer, false, risky, warnings, secrets), jwtSecret, jwtRefreshSecret } }
 }
 
 type Risky = (option: string, problem: string) => void
@@ -75,7 +79,8 @@ function checkSecrets (jwtSecret: string, jwtRefreshSecret: string, risky: Risky
 }
 
 /** Every setting but the secrets. */
-function resolveSettings (options: AuthOptions, domainServer: string, production: boolean, risky: Risky, warnings: string[]): Omit<AuthConfig, 'jwtSecret' | 'jwtRefreshSecret'> {
+/** Every setting but the secrets; `secrets` are the JWT secrets given, which no other secret may repeat. */
+function resolveSettings (options: AuthOptions, domainServer: string, production: boolean, risky: Risky, warnings: string[], secrets: readonly string[]): Omit<AuthConfig, 'jwtSecret' | 'jwtRefreshSecret'> {
   const get = (name: string): unknown => fieldOf(options, name)
   const bool = (name: string, fallback: boolean): boolean => optionalBoolean(get(name), name) ?? fallback
   const int = (name: string, fallback: number, min: number, max: number): number => integer(get(name), name, fallback, min, max)
@@ -103,6 +108,7 @@ function resolveSettings (options: AuthOptions, domainServer: string, production
     allowSocialLogin,
     allowSocialRegistration: bool('allowSocialRegistration', false),
     socialLogin: resolveSocialLogin(get('socialLogin'), { allowSocialLogin, domainServer, risky, warnings }),
+    openid: resolveOpenId(get('openid'), { allowSocialLogin, domainServer, domainClient, secrets, risky, warnings }),
     allowAccountDeletion: bool('allowAccountDeletion', true),
     allowPasswordReset: bool('allowPasswordReset', true),
     allowUnsafePasswordReset,

@@ -8,6 +8,7 @@ import type { Mailer } from '../ports/mailer.ts'
 import type { Storage, User } from '../ports/storage.ts'
 import type { PasswordHasher } from '../passwords/hasher.ts'
 import type { SocialLoginConfig, SocialLoginOptions, SocialProviderConfig } from '../identities/social-config.ts'
+import type { OpenIdConfig, OpenIdOptions } from '../identities/openid-config.ts'
 
 
 /**
@@ -38,6 +39,8 @@ export interface AuthOptions {
    * and secret is offered when `allowSocialLogin` is true. See docs/social-login.md.
    */
   socialLogin?: SocialLoginOptions
+  /** An OpenID Connect issuer (`OPENID_*`), offered when `allowSocialLogin` is true. See docs/openid.md. */
+  openid?: OpenIdOptions
   /** `ALLOW_ACCOUNT_DELETION`, default true: users may delete their own account. */
   allowAccountDeletion?: boolean
   /** `ALLOWED_EMAIL_DOMAINS`: when set, only these email domains may register (exact match, case-insensitive). */
@@ -169,6 +172,8 @@ export interface AuthConfig {
   allowSocialLogin: boolean
   allowSocialRegistration: boolean
   socialLogin: SocialLoginConfig
+  /** Null when not configured, or when social login is off. */
+  openid: OpenIdConfig | null
   allowAccountDeletion: boolean
   allowPasswordReset: boolean
   allowUnsafePasswordReset: boolean
@@ -202,8 +207,9 @@ export interface AuthConfig {
 }
 
 /** What `fastify.lcauth.config` shows: the settings without a secret (the JWT secrets, the providers' client secrets). */
-export type PublicConfig = Omit<AuthConfig, 'jwtSecret' | 'jwtRefreshSecret' | 'socialLogin'> & {
+export type PublicConfig = Omit<AuthConfig, 'jwtSecret' | 'jwtRefreshSecret' | 'socialLogin' | 'openid'> & {
   socialLogin: { providers: ReadonlyArray<Omit<SocialProviderConfig, 'clientSecret'>>, timeout: number }
+  openid: Omit<OpenIdConfig, 'clientSecret' | 'sessionSecret'> | null
 }
 
 /**
