@@ -17,7 +17,7 @@ interface Base extends EventContext {
 export type OAuthFailureReason =
   | 'denied' | 'state_missing' | 'state_invalid' | 'state_replayed' | 'provider_error' | 'timeout'
   | 'no_email' | 'link_refused' | 'identity_taken' | 'registration_disabled' | 'domain_not_allowed'
-  | 'disabled' | 'banned' | 'rate_limited' | 'user_gone' | 'unavailable' | 'internal'
+  | 'disabled' | 'banned' | 'rate_limited' | 'user_gone' | 'unavailable' | 'internal' | 'role_missing' | 'role_unreadable'
 
 export type LoginFailureReason = 'unknown_user' | 'no_password' | 'bad_password' | 'disabled' | 'email_not_verified' | 'email_login_disabled' | 'banned'
 

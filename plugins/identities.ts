@@ -78,7 +78,7 @@ export const identitiesPlugin: FastifyPluginAsync = subPlugin('identities', asyn
     if (start === undefined) throw new errors.FST_LCAUTH_NOT_FOUND()
     const { id, sessionId } = authUserOf(request)
     await socialAccounts.confirmUser(id, sessionId, request.body.password)
-    return { url: start(reply, 'link', id) }
+    return { url: await start(reply, 'link', id) }
   })
 
   fastify.delete<{ Params: { provider: string } }>('/identities/:provider', {

@@ -35,7 +35,7 @@ export interface ScopeKit {
   oauthStarts: Map<string, OAuthStart>
 }
 
-export type OAuthStart = (reply: FastifyReply, intent: OAuthFlow['intent'], userId: string | null) => string
+export type OAuthStart = (reply: FastifyReply, intent: OAuthFlow['intent'], userId: string | null) => Promise<string>
 
 /** The decorators sub-plugins declare they need, so a wrong registration fails at once. */
 export const SCOPE_KIT = 'lcauthScope'

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto'
 import type { Clock } from '../clock.ts'
+import { jwtClaims } from './claims.ts'
 import { discordProfile, facebookProfile, githubProfile, googleProfile, ProviderFailure, type ProviderProfile } from './provider-profile.ts'
 import type { SocialProviderConfig } from './social-config.ts'
 
@@ -36,16 +37,11 @@ const object = (value: unknown, what: string): Json => {
 
 /** The claims of Google's ID token, once they are for this client, from Google, and current. */
 function googleClaims (idToken: unknown, clientId: string, now: Clock): Json {
-  const parts = typeof idToken === 'string' ? idToken.split('.') : []
-  let claims: Json
-  try {
-    claims = object(JSON.parse(Buffer.from(parts[1] ?? '', 'base64url').toString('utf8')), 'the ID token')
-  } catch {
-    throw new ProviderFailure('provider_error', 'google sent no readable ID token')
-  }
+  const claims = typeof idToken === 'string' ? jwtClaims(idToken) : null
+  if (claims === null) throw new ProviderFailure('provider_error', 'google sent no readable ID token')
   const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
   const expires = typeof claims.exp === 'number' ? claims.exp * 1000 : 0
-  if (parts.length !== 3 || !GOOGLE_ISSUERS.has(String(claims.iss)) || !audience.includes(clientId) || expires + CLOCK_SKEW_MS < now().getTime()) {
+  if (!GOOGLE_ISSUERS.has(String(claims.iss)) || !audience.includes(clientId) || expires + CLOCK_SKEW_MS < now().getTime()) {
     throw new ProviderFailure('provider_error', 'google\'s ID token is not for this client, not from Google, or expired')
   }
   return claims

@@ -7,7 +7,7 @@ import { errors } from '../errors.ts'
 import type { AuthEventEmitter, OAuthFailureReason } from '../events.ts'
 import type { MailService } from '../mail/mail-service.ts'
 import type { Ban } from '../ports/ban-store.ts'
-import type { Identity, Storage, User } from '../ports/storage.ts'
+import type { Identity, Role, Storage, User } from '../ports/storage.ts'
 import type { IssuedSession, SessionService } from '../sessions/session-service.ts'
 import type { PasswordHasher } from '../passwords/hasher.ts'
 import { reauthenticate } from '../accounts/reauthentication.ts'
@@ -28,8 +28,12 @@ export interface IdentitySource { provider: string, issuer: string }
 export interface LinkedIdentity { provider: string, email: string | null, emailVerified: boolean, linkedAt: string }
 
 export interface SocialAccountService {
-  /** Finds (or, when allowed, creates) the user behind a provider identity and starts a session. Throws SocialRefusal. */
-  signIn(source: IdentitySource, profile: ProviderProfile, context: RequestContext, presentedRefreshToken: string | null): Promise<IssuedSession>
+  /**
+   * Finds (or, when allowed, creates) the user behind a provider identity and starts a session. Throws
+   * SocialRefusal. `role`: what the provider's roles make the user (OpenID's admin role), applied first;
+   * losing ADMIN ends every session of the user, since their access tokens carry the role.
+   */
+  signIn(source: IdentitySource, profile: ProviderProfile, context: RequestContext, presentedRefreshToken: string | null, role?: Role): Promise<IssuedSession>
   /** Links a provider identity to a signed-in user who asked for it. Throws SocialRefusal. */
   link(userId: string, source: IdentitySource, profile: ProviderProfile, context: RequestContext): Promise<void>
   list(userId: string): Promise<LinkedIdentity[]>
@@ -118,6 +122,14 @@ export function socialAccountService (deps: {
     return user
   }
 
+  async function setRole (user: User, role: Role, context: RequestContext): Promise<User> {
+    const updated = { ...user, role }
+    await storage.users.update(user.id, { role }, now())
+    events.emit('user.role_changed', { ...context, at: now(), userId: user.id, role })
+    if (role !== 'ADMIN') await sessions.revokeAll(user.id, null, 'user_state', context)
+    return updated
+  }
+
   /** The identity's user: known, linked by a doubly verified email, or new. `retry`: once, after losing a race. */
   async function resolve (source: IdentitySource, profile: ProviderProfile, context: RequestContext, retry = true): Promise<User> {
     const identity = await storage.identities.find(source.provider, source.issuer, profile.subject)
@@ -133,10 +145,11 @@ export function socialAccountService (deps: {
   }
 
   return {
-    async signIn (source, profile, context, presentedRefreshToken) {
-      const user = await resolve(source, profile, context)
-      if (user.disabledAt !== null) throw new SocialRefusal('disabled', user.id)
-      if (await deps.userBan(user.id) !== null) throw new SocialRefusal('banned', user.id)
+    async signIn (source, profile, context, presentedRefreshToken, role) {
+      const found = await resolve(source, profile, context)
+      if (found.disabledAt !== null) throw new SocialRefusal('disabled', found.id)
+      if (await deps.userBan(found.id) !== null) throw new SocialRefusal('banned', found.id)
+      const user = role === undefined || role === found.role ? found : await setRole(found, role, context)
       const issued = await sessions.start(user, context, presentedRefreshToken)
       events.emit('login.success', { ...context, at: now(), userId: user.id, sessionId: issued.session.id, provider: source.provider })
       return issued
