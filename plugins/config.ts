@@ -21,6 +21,7 @@ const configResponse = {
       openidLoginEnabled: { type: 'boolean' },
       openidLabel: { type: 'string' },
       openidImageUrl: { type: 'string' },
+      openidAutoRedirect: { type: 'boolean' },
       serverDomain: { type: 'string' },
       minPasswordLength: { type: 'integer' }
     }
@@ -60,6 +61,7 @@ export const configPlugin: FastifyPluginAsync = subPlugin('config', async functi
       openidLoginEnabled: openid !== null,
       openidLabel: openid?.label ?? 'Login with OpenID',
       openidImageUrl: openid?.imageUrl ?? '',
+      openidAutoRedirect: openid !== null && config.openid?.autoRedirect === true,
       serverDomain: config.domainServer,
       minPasswordLength: config.minPasswordLength
     }

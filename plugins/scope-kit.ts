@@ -33,6 +33,11 @@ export interface ScopeKit {
    * authorization URL. Filled by the provider sub-plugins; the linking routes use it too.
    */
   oauthStarts: Map<string, OAuthStart>
+  /**
+   * Where a user's logout should also send the browser (the OpenID provider's end-session URL), or
+   * null; set by `librechat-auth/openid` when `OPENID_USE_END_SESSION_ENDPOINT` is on.
+   */
+  logoutRedirect: ((userId: string) => Promise<string | null>) | null
 }
 
 export type OAuthStart = (reply: FastifyReply, intent: OAuthFlow['intent'], userId: string | null) => Promise<string>

@@ -8,8 +8,7 @@ import type { RefuseBanned } from './http/ban-refusal.ts'
 import { crossSiteGuard } from './http/cross-site.ts'
 import { authErrorHandler } from './http/error-handler.ts'
 import { refreshCookie } from './http/refresh-cookie.ts'
-import { flowCookie } from './oauth/flow-cookie.ts'
-import { deriveKey } from '../lib/crypto/keys.ts'
+import { flowCookieFor } from './oauth/flow-cookie.ts'
 import { SCOPE_KIT, type ScopeKit } from './scope-kit.ts'
 import { SUB_PLUGINS } from './sub-plugins.ts'
 
@@ -54,9 +53,10 @@ export function authScope (host: FastifyInstance, core: Core, refuseBanned: Refu
       sameSite: crossSiteGuard([config.domainClient, config.domainServer]),
       verifyAccess: core.accessTokens.verify,
       refuseBanned,
-      // Path-scoped to the browser-visible /oauth routes (DOMAIN_SERVER may sit under a path).
-      oauthFlow: flowCookie({ key: deriveKey(config.jwtRefreshSecret as string, 'oauth flow'), secure: config.sessionCookieSecure, path: `${new URL(config.domainServer).pathname.replace(/\/$/, '')}/oauth`, now: core.now }),
+      // The plugin always has both secrets (only the CLI's core lacks them).
+      oauthFlow: flowCookieFor(config, config.jwtRefreshSecret as string, core.now),
       oauthStarts: new Map(),
+      logoutRedirect: null,
       async issue (reply, issued) {
         const at = core.now()
         cookie.set(reply, issued.refreshToken, endsAt(issued.session), at)

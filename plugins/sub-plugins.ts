@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { SOCIAL_PROVIDERS } from '../lib/identities/presets.ts'
 import { socialProviderPlugin } from './oauth/social-provider.ts'
 import { identitiesPlugin } from './identities.ts'
+import { openidPlugin } from './oauth/openid.ts'
 import { configPlugin } from './config.ts'
 import { emailVerificationPlugin } from './email-verification.ts'
 import { localPlugin } from './local.ts'
@@ -30,6 +31,7 @@ export const SUB_PLUGINS: ReadonlyArray<{ plugin: FastifyPluginAsync, prefix: Pr
   { plugin: userPlugin, prefix: 'user' },
   // One named sub-plugin per social provider; one that is not enabled adds no route.
   ...SOCIAL_PROVIDERS.map(name => ({ plugin: socialProviderPlugin(name), prefix: 'none' as const })),
+  { plugin: openidPlugin, prefix: 'none' },
   { plugin: identitiesPlugin, prefix: 'user' },
   { plugin: configPlugin, prefix: 'auth' }
 ]

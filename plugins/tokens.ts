@@ -6,8 +6,18 @@ import { refreshGuard } from './http/refresh-guard.ts'
 import { contextOf } from './http/context.ts'
 import { BODY_REFUSALS, documented, errorResponses, GUARD_REFUSALS } from './route-docs.ts'
 import { guardsOf, kitOf } from './scope-kit.ts'
-import { messageResponse, tokenResponse } from './schemas.ts'
+import { type Schema, tokenResponse } from './schemas.ts'
 import { subPlugin } from './sub-plugin.ts'
+
+const logoutResponse: Schema = {
+  200: {
+    description: 'Logged out; `redirect` (OpenID with OPENID_USE_END_SESSION_ENDPOINT) is the provider\'s logout page, for the browser to open.',
+    type: 'object',
+    additionalProperties: false,
+    required: ['message'],
+    properties: { message: { type: 'string' }, redirect: { type: 'string' } }
+  }
+}
 
 /** `librechat-auth/tokens`: POST refresh and logout, the refresh-cookie routes. */
 export const tokensPlugin: FastifyPluginAsync = subPlugin('tokens', async function tokens (fastify) {
@@ -44,7 +54,7 @@ export const tokensPlugin: FastifyPluginAsync = subPlugin('tokens', async functi
       description: 'Reads the refresh cookie, or an `Authorization: Bearer` access token (an expired one will do); no body, or an empty JSON object.',
       tags: ['auth'],
       response: {
-        ...messageResponse,
+        ...logoutResponse,
         ...errorResponses(BODY_REFUSALS, 'FST_LCAUTH_CROSS_SITE', 'FST_LCAUTH_STORAGE_UNAVAILABLE')
       }
     }),
@@ -53,8 +63,9 @@ export const tokensPlugin: FastifyPluginAsync = subPlugin('tokens', async functi
   }, async (request, reply) => {
     const bearer = bearerToken(request)
     const verified = bearer === null ? null : kit.verifyAccess(bearer)
-    await lcauth.sessions.logout(kit.cookie.read(request), verified?.claims.sid ?? null, contextOf(request))
+    const ended = await lcauth.sessions.logout(kit.cookie.read(request), verified?.claims.sid ?? null, contextOf(request))
     kit.cookie.clear(reply)
-    return { message: 'Logged out.' }
+    const redirect = ended === null || kit.logoutRedirect === null ? null : await kit.logoutRedirect(ended.userId)
+    return redirect === null ? { message: 'Logged out.' } : { message: 'Logged out.', redirect }
   })
 })

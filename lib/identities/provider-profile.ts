@@ -14,7 +14,7 @@ export interface ProviderProfile {
 
 /** Why talking to a provider failed; never carries the provider's own words. */
 export class ProviderFailure extends Error {
-  constructor (readonly reason: 'provider_error' | 'timeout', detail: string) {
+  constructor (readonly reason: 'provider_error' | 'timeout' | 'unavailable', detail: string) {
     super(detail)
     this.name = 'ProviderFailure'
   }

@@ -2,6 +2,8 @@ import type { CookieSerializeOptions } from '@fastify/cookie'
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Clock } from '../../lib/clock.ts'
+import { deriveKey } from '../../lib/crypto/keys.ts'
+import type { CoreConfig } from '../../lib/options/types.ts'
 
 /** One sign-in (or link) in flight, from the redirect to the provider until its callback. */
 export interface OAuthFlow {
@@ -63,4 +65,13 @@ export function flowCookie (options: { key: Buffer, secure: boolean, path: strin
       void reply.clearCookie(name, attributes)
     }
   }
+}
+
+/**
+ * The flow cookie of this deployment, keyed from `secret` (HKDF): Secure like the refresh cookie, and
+ * path-scoped to the browser-visible /oauth routes (DOMAIN_SERVER may sit under a path).
+ */
+export function flowCookieFor (config: CoreConfig, secret: string, now: Clock): FlowCookie {
+  const path = `${new URL(config.domainServer).pathname.replace(/\/$/, '')}/oauth`
+  return flowCookie({ key: deriveKey(secret, 'oauth flow'), secure: config.sessionCookieSecure, path, now })
 }

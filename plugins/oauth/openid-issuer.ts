@@ -1,0 +1,53 @@
+import type { FastifyBaseLogger } from 'fastify'
+import * as oidc from 'openid-client'
+import type { Clock } from '../../lib/clock.ts'
+import { ProviderFailure } from '../../lib/identities/provider-profile.ts'
+import type { OpenIdConfig } from '../../lib/identities/openid-config.ts'
+
+/** How long a failed discovery stands before the next request tries again. */
+export const DISCOVERY_RETRY_MS = 5000
+
+/**
+ * The issuer's discovered configuration, fetched once and kept (openid-client keeps its JWKS and
+ * fetches them again when a token names a key it has not seen: key rotation). An issuer that is down
+ * does not stop the app: each OpenID request fails (`unavailable`) until a retry reaches it, a few
+ * seconds apart, and the log says so once per outage.
+ */
+export interface OpenIdIssuer {
+  configuration(): Promise<oidc.Configuration>
+}
+
+export function openIdIssuer (config: OpenIdConfig, options: { timeoutMs: number, log: FastifyBaseLogger, now: Clock }): OpenIdIssuer {
+  const { log, now } = options
+  let ready: oidc.Configuration | null = null
+  let pending: Promise<oidc.Configuration> | null = null
+  let failedAt: number | null = null
+  let down = false
+
+  const discover = async (): Promise<oidc.Configuration> => {
+    const url = new URL(config.issuer)
+    const configuration = await oidc.discovery(url, config.clientId, config.clientSecret ?? undefined, config.clientSecret === null ? oidc.None() : undefined, {
+      timeout: Math.max(1, Math.ceil(options.timeoutMs / 1000)),
+      // Plain http is only accepted for a loopback issuer outside production (checked at start).
+      ...(url.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {})
+    })
+    if (down) log.info({ event: 'lcauth.openid_issuer_recovered', issuer: config.issuer }, 'the OpenID issuer answers again')
+    down = false
+    ready = configuration
+    return configuration
+  }
+
+  return {
+    async configuration () {
+      if (ready !== null) return ready
+      if (failedAt !== null && now().getTime() - failedAt < DISCOVERY_RETRY_MS) throw new ProviderFailure('unavailable', 'the OpenID issuer is unreachable (retrying shortly)')
+      pending ??= discover().catch((error: unknown) => {
+        failedAt = now().getTime()
+        if (!down) log.warn({ event: 'lcauth.openid_issuer_unavailable', issuer: config.issuer, reason: (error as Error).message }, 'the OpenID issuer could not be discovered: OpenID sign-in fails until it answers')
+        down = true
+        throw new ProviderFailure('unavailable', `the OpenID issuer could not be discovered (${(error as Error).message})`)
+      }).finally(() => { pending = null })
+      return pending
+    }
+  }
+}
