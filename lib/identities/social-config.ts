@@ -55,9 +55,6 @@ export function resolveSocialLogin (value: unknown, context: Context): SocialLog
   if (!context.allowSocialLogin && configured.length > 0) {
     context.warnings.push(`socialLogin configures ${configured.map(p => p.name).join(', ')} but allowSocialLogin is false: no social login is offered`)
   }
-  if (context.allowSocialLogin && configured.length === 0) {
-    context.warnings.push('allowSocialLogin is true but no social provider is configured (set a provider\'s client id and secret, such as GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET)')
-  }
   return {
     providers: context.allowSocialLogin ? configured : [],
     timeout: integer(fieldOf(options, 'timeout'), 'socialLogin.timeout', 10_000, 100, 60_000)

@@ -99,6 +99,11 @@ function resolveSettings (options: AuthOptions, domainServer: string, production
   if (coversEveryAddress(trustProxy)) risky('trustProxy', 'covers every address (0.0.0.0/0 or ::/0, whole or in pieces): every client can choose its own address through X-Forwarded-For (give the proxies\' addresses or CIDR ranges)')
   const prefixes = objectOf(get('routePrefixes'), 'routePrefixes')
   const allowSocialLogin = bool('allowSocialLogin', false)
+  const socialLogin = resolveSocialLogin(get('socialLogin'), { allowSocialLogin, domainServer, risky, warnings })
+  const openid = resolveOpenId(get('openid'), { allowSocialLogin, domainServer, domainClient, secrets, risky, warnings })
+  if (allowSocialLogin && socialLogin.providers.length === 0 && openid === null) {
+    warnings.push('allowSocialLogin is true but no provider is configured (set a provider\'s client id and secret, such as GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET, or OPENID_ISSUER and OPENID_CLIENT_ID)')
+  }
 
   return {
     domainServer,
@@ -107,8 +112,8 @@ function resolveSettings (options: AuthOptions, domainServer: string, production
     allowRegistration: bool('allowRegistration', true),
     allowSocialLogin,
     allowSocialRegistration: bool('allowSocialRegistration', false),
-    socialLogin: resolveSocialLogin(get('socialLogin'), { allowSocialLogin, domainServer, risky, warnings }),
-    openid: resolveOpenId(get('openid'), { allowSocialLogin, domainServer, domainClient, secrets, risky, warnings }),
+    socialLogin,
+    openid,
     allowAccountDeletion: bool('allowAccountDeletion', true),
     allowPasswordReset: bool('allowPasswordReset', true),
     allowUnsafePasswordReset,

@@ -58,6 +58,6 @@ t.test('each provider signs a user in end to end on the example server, configur
 t.test('ALLOW_SOCIAL_LOGIN=true without a provider is a startup warning and offers no route', async t => {
   const server = await startExample({ NODE_ENV: 'development', DATA_DIR: await dataDir(), ALLOW_SOCIAL_LOGIN: 'true' })
   t.teardown(server.stop)
-  t.match(server.output(), /allowSocialLogin is true but no social provider is configured/)
+  t.match(server.output(), /allowSocialLogin is true but no provider is configured/)
   t.equal((await fetch(`${server.url}/oauth/google`, { redirect: 'manual' })).status, 404)
 })

@@ -33,7 +33,7 @@ t.test('a provider with credentials is enabled only with allowSocialLogin, in Li
   t.same(off.config.socialLogin.providers, [])
   t.match(off.warnings, [/socialLogin configures google, github but allowSocialLogin is false/])
 
-  t.match(resolve({ allowSocialLogin: true }).warnings, [/allowSocialLogin is true but no social provider is configured/])
+  t.match(resolve({ allowSocialLogin: true }).warnings, [/allowSocialLogin is true but no provider is configured/])
 })
 
 t.test('callback URLs come from domainServer and the configured path; a path off the route is a warning', async t => {
