@@ -28,8 +28,9 @@ export function openIdIssuer (config: OpenIdConfig, options: { timeoutMs: number
     const url = new URL(config.issuer)
     const configuration = await oidc.discovery(url, config.clientId, config.clientSecret ?? undefined, config.clientSecret === null ? oidc.None() : undefined, {
       timeout: Math.max(1, Math.ceil(options.timeoutMs / 1000)),
-      // Plain http is only accepted for a loopback issuer outside production (checked at start).
-      ...(url.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {})
+      // ID-token signatures are checked against the issuer's keys (refetched on an unknown key id), not
+      // left to TLS alone. Plain http is only accepted for a loopback issuer outside production (checked at start).
+      execute: url.protocol === 'http:' ? [oidc.enableNonRepudiationChecks, oidc.allowInsecureRequests] : [oidc.enableNonRepudiationChecks]
     })
     if (down) log.info({ event: 'lcauth.openid_issuer_recovered', issuer: config.issuer }, 'the OpenID issuer answers again')
     down = false

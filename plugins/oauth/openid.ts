@@ -12,6 +12,9 @@ import { SocialRefusal } from '../../lib/identities/social-accounts.ts'
 
 type Json = Record<string, unknown>
 
+/** How old an ID token may be when it arrives from the token endpoint. */
+const MAX_ID_TOKEN_AGE_MS = 10 * 60_000
+
 /** What openid-client throws, reduced to a reason; its message goes to the log only. */
 function grantFailure (error: unknown): ProviderFailure {
   const name = (error as Error).name
@@ -68,6 +71,8 @@ export const openidPlugin: FastifyPluginAsync = subPlugin('openid', async functi
       idTokenExpected: true
     }).catch((error: unknown) => { throw grantFailure(error) })
     const id = tokens.claims() as Json
+    // Just issued at the exchange: an old `iat` is a token replayed from elsewhere.
+    if (typeof id.iat !== 'number' || id.iat * 1000 < core.now().getTime() - MAX_ID_TOKEN_AGE_MS) throw new ProviderFailure('provider_error', 'the ID token was issued too long ago')
     const metadata = configuration.serverMetadata()
     const userinfo = metadata.userinfo_endpoint === undefined
       ? {}
