@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Configuration } from 'oidc-provider'
+import { mapAdapter } from './adapter.ts'
 import type { SigningKey } from './jwt.ts'
 import type { OidcAccount } from './types.ts'
 
@@ -39,6 +40,7 @@ export interface ConfigInput {
 }
 
 const page = (title: string, body: string): string => `<!DOCTYPE html><html><head><title>${title}</title></head><body>${body}</body></html>`
+const escape = (text: string): string => text.replace(/[&<>"']/g, char => `&#${char.charCodeAt(0)};`)
 
 export function providerConfig (input: ConfigInput): Configuration {
   const client = {
@@ -50,6 +52,7 @@ export function providerConfig (input: ConfigInput): Configuration {
     token_endpoint_auth_method: input.tokenEndpointAuthMethod
   }
   return {
+    adapter: mapAdapter(),
     clients: [input.endSession ? { ...client, post_logout_redirect_uris: input.redirectUris.map(uri => new URL('/login', uri).href) } : client],
     findAccount (_ctx, sub) {
       const account = input.findAccount(sub)
@@ -67,6 +70,11 @@ export function providerConfig (input: ConfigInput): Configuration {
         logoutSource: (ctx: { body: string }, form: string) => { ctx.body = page('Sign out', `${form}<button form="op.logoutForm" type="submit" name="logout" value="yes">Sign out</button>`) },
         postLogoutSuccessSource: (ctx: { body: string }) => { ctx.body = page('Signed out', '<p>Signed out.</p>') }
       }
+    },
+    // The page for errors that cannot go back to the client (an unknown client or redirect_uri).
+    renderError (ctx, out) {
+      ctx.type = 'html'
+      ctx.body = page('Error', `<h1>${escape(out.error)}</h1><p>${escape(out.error_description ?? '')}</p>`)
     },
     interactions: { url: (_ctx, interaction) => `${input.issuerPath}/interaction/${interaction.uid}` },
     jwks: { keys: [input.key.jwk] },

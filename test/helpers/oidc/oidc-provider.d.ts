@@ -16,7 +16,22 @@ declare module 'oidc-provider' {
     token_endpoint_auth_method: string
   }
 
+  /** What oidc-provider stores (tokens, codes, sessions, interactions, grants) as the adapter sees it. */
+  export interface AdapterPayload { uid?: string, grantId?: string, consumed?: number, [member: string]: unknown }
+
+  /** The storage interface, one instance per model name. */
+  export interface Adapter {
+    upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void>
+    find(id: string): Promise<AdapterPayload | undefined>
+    findByUid(uid: string): Promise<AdapterPayload | undefined>
+    findByUserCode(userCode: string): Promise<AdapterPayload | undefined>
+    consume(id: string): Promise<void>
+    destroy(id: string): Promise<void>
+    revokeByGrantId(grantId: string): Promise<void>
+  }
+
   export interface Configuration {
+    adapter: (model: string) => Adapter
     clients: ClientMetadata[]
     findAccount(ctx: unknown, id: string): Account | undefined | Promise<Account | undefined>
     /** Scope name to the claims it releases. */
@@ -27,6 +42,7 @@ declare module 'oidc-provider' {
     interactions: { url(ctx: unknown, interaction: { uid: string }): string }
     jwks: { keys: object[] }
     pkce: { required(): boolean }
+    renderError(ctx: { type: string, body: string }, out: { error: string, error_description?: string }, error: Error): void | Promise<void>
     ttl: Record<string, number>
   }
 
