@@ -2,12 +2,12 @@ import { once } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Provider from 'oidc-provider'
-import { formOf, readBody, sendText } from './oauth/http.ts'
+import { formOf, readBody, sendJson, sendText } from './oauth/http.ts'
 import { signIn } from './oidc/browser.ts'
 import { providerConfig } from './oidc/config.ts'
 import { interaction, interactionRoute, type InteractionContext } from './oidc/interactions.ts'
 import { providerSigningKey } from './oidc/jwt.ts'
-import { opaqueBearer, rewrites, type RewriteContext } from './oidc/rewrites.ts'
+import { authMethodRefusal, opaqueBearer, rewrites, type RewriteContext } from './oidc/rewrites.ts'
 import { DEFAULT_REDIRECT_URIS, defaultAccount, type OidcAccount, type OidcProviderOptions, type OidcRequest, type OidcStandIn } from './oidc/types.ts'
 
 export type { Misbehaviour, OidcAccount, OidcProviderOptions, OidcRequest, OidcStandIn } from './oidc/types.ts'
@@ -21,6 +21,7 @@ interface Front {
   rewriting: RewriteContext
   issuerPath: string
   origin: string
+  authMethod: 'client_secret_basic' | 'client_secret_post'
 }
 
 async function handle (front: Front, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -30,6 +31,14 @@ async function handle (front: Front, req: IncomingMessage, res: ServerResponse):
   const { issuerPath } = front
   if (issuerPath !== '' && url.pathname !== issuerPath && !url.pathname.startsWith(`${issuerPath}/`)) return sendText(res, 404, 'Not Found')
   const path = url.pathname.slice(issuerPath.length) || '/'
+
+  // No keep-alive: after stop() a pooled socket would fail with "other side closed" rather than
+  // the connection refused a provider that is down gives.
+  res.setHeader('connection', 'close')
+  if (path === '/token' && req.method === 'POST') {
+    const refusal = authMethodRefusal(front.authMethod, req)
+    if (refusal !== null) return sendJson(res, 401, { error: 'invalid_client', error_description: refusal }, true)
+  }
 
   const route = interactionRoute(path)
   if (route !== null) {
@@ -61,27 +70,28 @@ export async function startOidcProvider (options: OidcProviderOptions = {}): Pro
 
   const accounts = new Map<string, OidcAccount>()
   const account = options.account ?? defaultAccount()
+  const authMethod = options.tokenEndpointAuthMethod ?? 'client_secret_basic'
+  const clientId = options.clientId ?? 'librechat-openid'
+  const clientSecret = options.clientSecret ?? 'stand-in-client-secret-0123456789abcdef'
   const config = providerConfig({
-    clientId: options.clientId ?? 'librechat-openid',
-    clientSecret: options.clientSecret ?? 'stand-in-client-secret-0123456789abcdef',
+    clientId,
+    clientSecret,
     redirectUris: options.redirectUris ?? DEFAULT_REDIRECT_URIS,
-    tokenEndpointAuthMethod: options.tokenEndpointAuthMethod ?? 'client_secret_basic',
+    tokenEndpointAuthMethod: authMethod,
     endSession: options.endSession === true,
     issuerPath,
     key,
     account,
     findAccount: sub => accounts.get(sub)
   })
-  const client = config.clients[0]
-  if (client === undefined) throw new Error('no client')
   const provider = new Provider(`${origin}${issuerPath}`, config)
   const supported = new Set(Object.values(config.claims).flat()) // the claim names it can release
 
   let listening = true
   const standIn: OidcStandIn = {
     issuer: provider.issuer,
-    clientId: client.client_id,
-    clientSecret: client.client_secret,
+    clientId,
+    clientSecret,
     account,
     misbehave: null,
     requests: [],
@@ -115,7 +125,8 @@ export async function startOidcProvider (options: OidcProviderOptions = {}): Pro
     interactions: { provider, issuerPath, account: () => standIn.account, loggedIn: snapshot => accounts.set(snapshot.sub, snapshot) },
     rewriting,
     issuerPath,
-    origin
+    origin,
+    authMethod
   }
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     handle(front, req, res).catch((error: unknown) => {

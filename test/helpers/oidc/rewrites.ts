@@ -37,6 +37,18 @@ export function opaqueBearer (context: RewriteContext, req: IncomingMessage): vo
   if (opaque !== undefined) req.headers.authorization = `Bearer ${opaque}`
 }
 
+/**
+ * oidc-provider takes client_secret_basic and client_secret_post alike whichever the client was
+ * registered with; strict providers (Okta, PingFederate) refuse the other one, and so does the
+ * stand-in. Decided on the header alone, before the body (and the code in it) is read.
+ */
+export function authMethodRefusal (method: 'client_secret_basic' | 'client_secret_post', req: IncomingMessage): string | null {
+  const basic = /^Basic\s/i.test(req.headers.authorization ?? '')
+  if (method === 'client_secret_basic' && !basic) return 'The client authenticates with client_secret_basic (an Authorization: Basic header).'
+  if (method === 'client_secret_post' && basic) return 'The client authenticates with client_secret_post (client_id and client_secret in the body).'
+  return null
+}
+
 async function tokenAnswer (context: RewriteContext, body: Record<string, unknown>): Promise<Record<string, unknown>> {
   const { standIn, key, provider } = context
   const mode = standIn.misbehave
