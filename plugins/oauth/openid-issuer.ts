@@ -17,6 +17,22 @@ export interface OpenIdIssuer {
   configuration(): Promise<oidc.Configuration>
 }
 
+/**
+ * How the client proves itself at the token endpoint: HTTP Basic (the spec's default, and what Okta or
+ * Keycloak register by default) unless the issuer lists only `client_secret_post`; none for a public client.
+ */
+function clientAuthentication (config: OpenIdConfig): oidc.ClientAuth {
+  const secret = config.clientSecret
+  if (secret === null) return oidc.None()
+  const basic = oidc.ClientSecretBasic(secret)
+  const post = oidc.ClientSecretPost(secret)
+  return (as, client, body, headers) => {
+    const methods = as.token_endpoint_auth_methods_supported
+    const useBasic = methods === undefined || methods.includes('client_secret_basic') || !methods.includes('client_secret_post')
+    return (useBasic ? basic : post)(as, client, body, headers)
+  }
+}
+
 export function openIdIssuer (config: OpenIdConfig, options: { timeoutMs: number, log: FastifyBaseLogger, now: Clock }): OpenIdIssuer {
   const { log, now } = options
   let ready: oidc.Configuration | null = null
@@ -26,7 +42,7 @@ export function openIdIssuer (config: OpenIdConfig, options: { timeoutMs: number
 
   const discover = async (): Promise<oidc.Configuration> => {
     const url = new URL(config.issuer)
-    const configuration = await oidc.discovery(url, config.clientId, config.clientSecret ?? undefined, config.clientSecret === null ? oidc.None() : undefined, {
+    const configuration = await oidc.discovery(url, config.clientId, undefined, clientAuthentication(config), {
       timeout: Math.max(1, Math.ceil(options.timeoutMs / 1000)),
       // ID-token signatures are checked against the issuer's keys (refetched on an unknown key id), not
       // left to TLS alone. Plain http is only accepted for a loopback issuer outside production (checked at start).
