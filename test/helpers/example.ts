@@ -35,7 +35,8 @@ export interface RunningExample {
  * through environment variables: the given ones plus PATH, nothing inherited from the test process.
  */
 export async function startExample (env: Record<string, string>): Promise<RunningExample> {
-  const port = await freePort()
+  // A test that must know the port up front (a provider's registered redirect URI) passes PORT itself.
+  const port = env.PORT === undefined ? await freePort() : Number(env.PORT)
   const child = spawn(process.execPath, ['--import', 'tsx', 'examples/server.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', ...env },
