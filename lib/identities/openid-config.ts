@@ -131,9 +131,8 @@ export function resolveOpenId (value: unknown, context: Context): OpenIdConfig |
 
 function optionsList (value: unknown): string[] | null {
   if (value === undefined) return null
-  const roles = Array.isArray(value) ? value : [value]
-  if (roles.length === 0 || !roles.every(r => typeof r === 'string' && r.trim() !== '')) throw configError('openid.requiredRole', 'must be a non-empty list of role names')
-  return roles.map(r => (r as string).trim())
+  if (!Array.isArray(value) || value.length === 0 || !value.every(r => typeof r === 'string' && r.trim() !== '')) throw configError('openid.requiredRole', 'must be a non-empty list of role names')
+  return value.map(r => (r as string).trim())
 }
 
 /** A role rule is all or nothing: a path or a kind without a role is a mistake, and so is a role without a path. */

@@ -21,8 +21,7 @@ export interface OpenIdIssuer {
  * How the client proves itself at the token endpoint: HTTP Basic (the spec's default, and what Okta or
  * Keycloak register by default) unless the issuer lists only `client_secret_post`; none for a public client.
  */
-function clientAuthentication (config: OpenIdConfig): oidc.ClientAuth {
-  const secret = config.clientSecret
+export function clientAuthentication (secret: string | null): oidc.ClientAuth {
   if (secret === null) return oidc.None()
   const basic = oidc.ClientSecretBasic(secret)
   const post = oidc.ClientSecretPost(secret)
@@ -31,6 +30,16 @@ function clientAuthentication (config: OpenIdConfig): oidc.ClientAuth {
     const useBasic = methods === undefined || methods.includes('client_secret_basic') || !methods.includes('client_secret_post')
     return (useBasic ? basic : post)(as, client, body, headers)
   }
+}
+
+/**
+ * ID-token signatures are checked against the issuer's keys (fetched again on an unknown key id), not
+ * left to TLS alone. Plain http is only used for a loopback issuer outside production (checked at start).
+ */
+export function discoveryOptions (issuer: URL, timeoutMs: number): oidc.DiscoveryRequestOptions {
+  const execute = [oidc.enableNonRepudiationChecks]
+  if (issuer.protocol === 'http:') execute.push(oidc.allowInsecureRequests)
+  return { timeout: Math.max(1, Math.ceil(timeoutMs / 1000)), execute }
 }
 
 export function openIdIssuer (config: OpenIdConfig, options: { timeoutMs: number, log: FastifyBaseLogger, now: Clock }): OpenIdIssuer {
@@ -42,12 +51,7 @@ export function openIdIssuer (config: OpenIdConfig, options: { timeoutMs: number
 
   const discover = async (): Promise<oidc.Configuration> => {
     const url = new URL(config.issuer)
-    const configuration = await oidc.discovery(url, config.clientId, undefined, clientAuthentication(config), {
-      timeout: Math.max(1, Math.ceil(options.timeoutMs / 1000)),
-      // ID-token signatures are checked against the issuer's keys (refetched on an unknown key id), not
-      // left to TLS alone. Plain http is only accepted for a loopback issuer outside production (checked at start).
-      execute: url.protocol === 'http:' ? [oidc.enableNonRepudiationChecks, oidc.allowInsecureRequests] : [oidc.enableNonRepudiationChecks]
-    })
+    const configuration = await oidc.discovery(url, config.clientId, undefined, clientAuthentication(config.clientSecret), discoveryOptions(url, options.timeoutMs))
     if (down) log.info({ event: 'lcauth.openid_issuer_recovered', issuer: config.issuer }, 'the OpenID issuer answers again')
     down = false
     ready = configuration

@@ -15,11 +15,9 @@ type Json = Record<string, unknown>
 /** How old an ID token may be when it arrives from the token endpoint. */
 const MAX_ID_TOKEN_AGE_MS = 10 * 60_000
 
-/** What openid-client throws, reduced to a reason; its message goes to the log only. */
+/** What openid-client throws (a refused token, a timeout, a connection error): its message goes to the log only. */
 function grantFailure (error: unknown): ProviderFailure {
-  const name = (error as Error).name
-  const timedOut = name === 'TimeoutError' || name === 'AbortError'
-  return new ProviderFailure(timedOut ? 'timeout' : 'provider_error', `the provider's answer was refused: ${(error as Error).message}`)
+  return new ProviderFailure('provider_error', `the provider's answer was refused: ${(error as Error).message}`)
 }
 
 /** The role rules: the required role refuses the sign-in, the admin role decides ADMIN or USER. */

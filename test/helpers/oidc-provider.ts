@@ -79,6 +79,7 @@ export async function startOidcProvider (options: OidcProviderOptions = {}): Pro
     redirectUris: options.redirectUris ?? DEFAULT_REDIRECT_URIS,
     tokenEndpointAuthMethod: authMethod,
     endSession: options.endSession === true,
+    userinfo: options.userinfo !== false,
     issuerPath,
     key,
     account,

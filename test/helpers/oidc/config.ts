@@ -32,6 +32,8 @@ export interface ConfigInput {
   redirectUris: string[]
   tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post'
   endSession: boolean
+  /** False: no userinfo endpoint (discovery does not list one). */
+  userinfo: boolean
   issuerPath: string
   key: SigningKey
   account: OidcAccount
@@ -64,7 +66,7 @@ export function providerConfig (input: ConfigInput): Configuration {
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     features: {
       devInteractions: { enabled: false },
-      userinfo: { enabled: true },
+      userinfo: { enabled: input.userinfo },
       rpInitiatedLogout: {
         enabled: input.endSession,
         logoutSource: (ctx: { body: string }, form: string) => { ctx.body = page('Sign out', `${form}<button form="op.logoutForm" type="submit" name="logout" value="yes">Sign out</button>`) },

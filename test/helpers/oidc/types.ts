@@ -83,6 +83,8 @@ export interface OidcProviderOptions {
   tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post'
   /** Advertise an end_session_endpoint (RP-initiated logout); default false. */
   endSession?: boolean
+  /** false: the provider has no userinfo endpoint. Default true. */
+  userinfo?: boolean
 }
 
 export const DEFAULT_REDIRECT_URIS = ['http://127.0.0.1:3080/oauth/openid/callback']
