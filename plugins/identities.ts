@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { errors } from '../lib/errors.ts'
+import { ProviderFailure } from '../lib/identities/provider-profile.ts'
 import { authUserOf } from './http/authenticate.ts'
 import { absentBodyAsEmpty } from './http/body.ts'
 import { contextOf } from './http/context.ts'
@@ -66,7 +67,7 @@ export const identitiesPlugin: FastifyPluginAsync = subPlugin('identities', asyn
       response: {
         ...linkResponse,
         ...errorResponses(BODY_REFUSALS, GUARD_REFUSALS, 'FST_LCAUTH_UNAUTHORIZED', 'FST_LCAUTH_NOT_FOUND', 'FST_LCAUTH_WRONG_PASSWORD',
-          'FST_LCAUTH_REAUTHENTICATION_REQUIRED', 'FST_LCAUTH_BUSY', 'FST_LCAUTH_STORAGE_UNAVAILABLE')
+          'FST_LCAUTH_REAUTHENTICATION_REQUIRED', 'FST_LCAUTH_BUSY', 'FST_LCAUTH_PROVIDER_UNAVAILABLE', 'FST_LCAUTH_STORAGE_UNAVAILABLE')
       }
     }),
     // The password check is a guessing target: counted like a password change.
@@ -78,7 +79,11 @@ export const identitiesPlugin: FastifyPluginAsync = subPlugin('identities', asyn
     if (start === undefined) throw new errors.FST_LCAUTH_NOT_FOUND()
     const { id, sessionId } = authUserOf(request)
     await socialAccounts.confirmUser(id, sessionId, request.body.password)
-    return { url: await start(reply, 'link', id) }
+    // An OpenID issuer that cannot be discovered right now: a refusal to retry, not a server error.
+    const url = await start(reply, 'link', id).catch((error: unknown) => {
+      throw error instanceof ProviderFailure ? new errors.FST_LCAUTH_PROVIDER_UNAVAILABLE() : error
+    })
+    return { url }
   })
 
   fastify.delete<{ Params: { provider: string } }>('/identities/:provider', {

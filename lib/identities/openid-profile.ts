@@ -18,16 +18,19 @@ function isEntra (issuer: string, claims: Json): boolean {
 
 /**
  * Who signed in, from the ID token's claims merged with userinfo. Identity is `sub` (with the issuer);
- * the email counts as verified only when it came from the `email` claim and the provider said so.
+ * the email counts as verified only when it is the `email` claim's value and the provider said so.
  */
 export function openIdProfile (claims: Json, issuer: string, names: OpenIdConfig['claims']): ProviderProfile {
   const subject = str(claims.sub)
   if (subject === null || subject.length > 255) throw new ProviderFailure('provider_error', 'the ID token has no usable sub')
   const emailClaim = names.email ?? 'email'
   const email = str(claims[emailClaim]) ?? (names.email === null ? str(claims.preferred_username) ?? str(claims.upn) : null)
-  const fromEmailClaim = email !== null && email === str(claims[emailClaim])
-  const said = isEntra(issuer, claims) ? claims.xms_edov : claims.email_verified
-  const picture = str(claims.picture)
+  // email_verified (and Entra's xms_edov) speak of the `email` claim only, whatever claim supplied the address.
+  const fromEmailClaim = email !== null && email === str(claims.email)
+  const entra = isEntra(issuer, claims)
+  const said = entra ? claims.xms_edov : claims.email_verified
+  // Entra's picture is a Microsoft Graph URL that needs a token: no use as an avatar.
+  const picture = entra ? null : str(claims.picture)
   return {
     subject,
     email,

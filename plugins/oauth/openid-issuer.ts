@@ -49,9 +49,16 @@ export function openIdIssuer (config: OpenIdConfig, options: { timeoutMs: number
   let failedAt: number | null = null
   let down = false
 
-  const discover = async (): Promise<oidc.Configuration> => {
+  const discoverIssuer = async (): Promise<oidc.Configuration> => {
     const url = new URL(config.issuer)
-    const configuration = await oidc.discovery(url, config.clientId, undefined, clientAuthentication(config.clientSecret), discoveryOptions(url, options.timeoutMs))
+    const discover = async (issuer: URL): Promise<oidc.Configuration> =>
+      oidc.discovery(issuer, config.clientId, undefined, clientAuthentication(config.clientSecret), discoveryOptions(issuer, options.timeoutMs))
+    // The issuer is kept without a trailing slash (Entra's `…/v2.0/` is `…/v2.0`), but some issuers'
+    // names end in one (Authentik's `…/application/o/<app>/`): when discovery says the name differs, try that.
+    const configuration = await discover(url).catch(async (error: unknown) => {
+      if ((error as { code?: unknown }).code !== 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') throw error
+      return discover(new URL(`${url.href}/`))
+    })
     if (down) log.info({ event: 'lcauth.openid_issuer_recovered', issuer: config.issuer }, 'the OpenID issuer answers again')
     down = false
     ready = configuration
@@ -62,7 +69,7 @@ export function openIdIssuer (config: OpenIdConfig, options: { timeoutMs: number
     async configuration () {
       if (ready !== null) return ready
       if (failedAt !== null && now().getTime() - failedAt < DISCOVERY_RETRY_MS) throw new ProviderFailure('unavailable', 'the OpenID issuer is unreachable (retrying shortly)')
-      pending ??= discover().catch((error: unknown) => {
+      pending ??= discoverIssuer().catch((error: unknown) => {
         failedAt = now().getTime()
         if (!down) log.warn({ event: 'lcauth.openid_issuer_unavailable', issuer: config.issuer, reason: (error as Error).message }, 'the OpenID issuer could not be discovered: OpenID sign-in fails until it answers')
         down = true

@@ -22,9 +22,9 @@ function grantFailure (error: unknown): ProviderFailure {
 
 /** The role rules: the required role refuses the sign-in, the admin role decides ADMIN or USER. */
 function rolesOf (config: OpenIdConfig, sources: RoleSources): Outcome['role'] {
-  if (config.requiredRole !== null && !holdsRole(config.requiredRole, sources, 'OPENID_REQUIRED_ROLE_TOKEN_KIND')) throw new SocialRefusal('role_missing')
+  if (config.requiredRole !== null && !holdsRole(config.requiredRole, sources, 'OPENID_REQUIRED_ROLE_TOKEN_KIND (openid.requiredRoleTokenKind)')) throw new SocialRefusal('role_missing')
   if (config.adminRole === null) return undefined
-  return holdsRole(config.adminRole, sources, 'OPENID_ADMIN_ROLE_TOKEN_KIND') ? 'ADMIN' : 'USER'
+  return holdsRole(config.adminRole, sources, 'OPENID_ADMIN_ROLE_TOKEN_KIND (openid.adminRoleTokenKind)') ? 'ADMIN' : 'USER'
 }
 
 /**

@@ -14,10 +14,13 @@ export interface Failure {
   detail: string
 }
 
-/** Where a browser lands: LibreChat's login error page for a sign-in, the app with a flag for a link. */
+/**
+ * Where a browser lands: LibreChat's login error page for a sign-in (`redirect=false` keeps its login
+ * page from bouncing straight back to the provider under OPENID_AUTO_REDIRECT), the app with a flag for a link.
+ */
 export function landing (domainClient: string, intent: OAuthFlow['intent'], outcome: 'ok' | 'failed', provider: string): string {
   if (intent === 'link') return outcome === 'ok' ? `${domainClient}/?linked=${provider}` : `${domainClient}/?error=link_failed`
-  return outcome === 'ok' ? `${domainClient}/` : `${domainClient}/login?error=auth_failed`
+  return outcome === 'ok' ? `${domainClient}/` : `${domainClient}/login?redirect=false&error=auth_failed`
 }
 
 /** Turns anything a callback can throw into a failure with a reason. */

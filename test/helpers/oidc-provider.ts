@@ -85,7 +85,8 @@ export async function startOidcProvider (options: OidcProviderOptions = {}): Pro
     account,
     findAccount: sub => accounts.get(sub)
   })
-  const provider = new Provider(`${origin}${issuerPath}`, config)
+  // An issuer named with a trailing slash (Authentik's style) keeps it; routing ignores it.
+  const provider = new Provider(`${origin}${issuerPath}${options.issuerPath?.endsWith('/') === true ? '/' : ''}`, config)
   const supported = new Set(Object.values(config.claims).flat()) // the claim names it can release
 
   let listening = true

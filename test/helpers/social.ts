@@ -56,5 +56,5 @@ export async function finish (app: FastifyInstance, callbackUrl: string, flow: s
   return app.inject({ method: 'GET', url: alter(`${url.pathname}${url.search}`), headers: flow === null ? {} : { cookie: flow } })
 }
 
-export const FAILED = 'http://127.0.0.1:3080/login?error=auth_failed'
+export const FAILED = 'http://127.0.0.1:3080/login?redirect=false&error=auth_failed'
 export const SIGNED_IN = 'http://127.0.0.1:3080/'

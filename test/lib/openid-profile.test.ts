@@ -13,7 +13,8 @@ t.test('identity is sub; the email counts as verified only from the email claim 
   t.equal(openIdProfile({ sub: 'u', email: 'a@example.com', email_verified: 'yes' }, issuer, names).emailVerified, false)
   t.match(openIdProfile({ sub: 'u', preferred_username: 'a@example.com', email_verified: true }, issuer, names), { email: 'a@example.com', emailVerified: false }, 'a fallback claim is never verified')
   t.match(openIdProfile({ sub: 'u', upn: 'b@example.com' }, issuer, names), { email: 'b@example.com', emailVerified: false })
-  t.match(openIdProfile({ sub: 'u', mail: 'c@example.com', email_verified: true, preferred_username: 'd@example.com' }, issuer, { ...names, email: 'mail' }), { email: 'c@example.com', emailVerified: true })
+  t.match(openIdProfile({ sub: 'u', mail: 'c@example.com', email_verified: true, preferred_username: 'd@example.com' }, issuer, { ...names, email: 'mail' }), { email: 'c@example.com', emailVerified: false }, 'email_verified speaks of the email claim only')
+  t.match(openIdProfile({ sub: 'u', mail: 'c@example.com', email: 'c@example.com', email_verified: true }, issuer, { ...names, email: 'mail' }), { email: 'c@example.com', emailVerified: true })
   t.match(openIdProfile({ sub: 'u', preferred_username: 'd@example.com' }, issuer, { ...names, email: 'mail' }), { email: null }, 'a configured claim has no fallback')
   t.match(openIdProfile({ sub: 'u', given_name: 'Ada', family_name: 'Lovelace', picture: 'http://plain.example/p.png' }, issuer, names), { name: 'Ada Lovelace', avatar: null })
   t.match(openIdProfile({ sub: 'u', nick: 'adal', full: 'Ada Full', username: 'fallback' }, issuer, { ...names, username: 'nick', name: 'full' }), { username: 'adal', name: 'Ada Full' })
@@ -24,7 +25,7 @@ t.test('identity is sub; the email counts as verified only from the email claim 
 t.test('Microsoft Entra: the email counts only with xms_edov (nOAuth)', async t => {
   const entra = 'https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0'
   t.equal(openIdProfile({ sub: 'u', email: 'a@contoso.com', email_verified: true }, entra, names).emailVerified, false)
-  t.equal(openIdProfile({ sub: 'u', email: 'a@contoso.com', xms_edov: true }, entra, names).emailVerified, true)
+  t.match(openIdProfile({ sub: 'u', email: 'a@contoso.com', xms_edov: true, picture: 'https://graph.microsoft.com/v1.0/me/photo/$value' }, entra, names), { emailVerified: true, avatar: null })
   t.equal(openIdProfile({ sub: 'u', email: 'a@contoso.com', email_verified: true, tid: 'tenant' }, 'https://id.example.com', names).emailVerified, false, 'an Entra token behind another issuer name')
 })
 

@@ -75,7 +75,7 @@ t.test('an opaque access token when roles are read from it: the generic failure 
   t.equal(round.callback.statusCode, 302)
   t.equal(round.callback.headers.location, FAILED)
   t.match(events.take('oauth.failure'), [{ reason: 'role_unreadable' }])
-  t.match(logs.find(l => l.event === 'lcauth.openid_role_unreadable'), { level: 50, variable: 'OPENID_REQUIRED_ROLE_TOKEN_KIND' })
+  t.match(logs.find(l => l.event === 'lcauth.openid_role_unreadable'), { level: 50, variable: /^OPENID_REQUIRED_ROLE_TOKEN_KIND/ })
 })
 
 t.test('the admin role grants ADMIN, and its loss demotes the user and ends their sessions', async t => {
@@ -186,4 +186,36 @@ t.test('a verified OpenID email links to an account this system verified; explic
   await app.lcauth.storage.users.update(ada!.id, { emailVerified: true, emailVerifiedBy: 'mail' }, new Date())
   t.equal((await openidSignIn(app, p)).callback.headers.location, SIGNED_IN)
   t.match(events.take('oauth.linked'), [{ userId: ada!.id, provider: 'openid', by: 'email' }])
+})
+
+t.test('an issuer whose name ends in a slash, one without userinfo, and one without end-session', async t => {
+  const slashed = await provider(t, { issuerPath: '/application/o/chat/' })
+  t.match(slashed.issuer, /\/application\/o\/chat\/$/)
+  const authentik = await openidApp(t, slashed)
+  t.equal((await openidSignIn(authentik.app, slashed)).callback.headers.location, SIGNED_IN)
+  t.equal((await authentik.app.lcauth.storage.identities.listByUser(String((await authentik.app.lcauth.storage.users.findByEmail('ada@example.test'))?.id)))[0]?.issuer, slashed.issuer, 'the identity keeps the issuer discovery returned')
+
+  const plain = await provider(t, { userinfo: false })
+  const { app } = await openidApp(t, plain, { useEndSessionEndpoint: true })
+  const round = await openidSignIn(app, plain)
+  t.equal(round.callback.headers.location, SIGNED_IN, 'the ID token alone is enough')
+  t.match((await refreshed(app, round.refresh))?.user, { email: 'ada@example.test', name: 'Ada Lovelace' })
+  t.equal(plain.requests.filter(r => r.path === '/me').length, 0, 'no userinfo call')
+  const logout = await app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie: `refreshToken=${round.refresh}` } })
+  t.same(logout.json(), { message: 'Logged out.' }, 'no end-session endpoint: nothing to redirect to')
+})
+
+t.test('while the issuer is unreachable: linking answers 503, logout stays local', async t => {
+  const p = await provider(t, { endSession: true })
+  await p.stop()
+  const { app } = await openidApp(t, p, { useEndSessionEndpoint: true })
+  const { token, response } = await (await import('../helpers/app.ts')).registerAndLogin(app)
+  const link = await app.inject({ method: 'POST', url: '/api/user/identities/openid', headers: { authorization: `Bearer ${token}` }, payload: { password: alice.password } })
+  t.equal(link.statusCode, 503)
+  t.equal(link.json().code, 'FST_LCAUTH_PROVIDER_UNAVAILABLE')
+  // A user with an OpenID identity logs out while the issuer was never reached by this instance.
+  const user = response.json().user
+  await app.lcauth.storage.identities.create({ provider: 'openid', issuer: p.issuer, subject: 'x', userId: user.id, email: null, emailVerified: false, createdAt: new Date() })
+  const out = await app.inject({ method: 'POST', url: '/api/auth/logout', headers: { authorization: `Bearer ${token}` } })
+  t.same(out.json(), { message: 'Logged out.' })
 })
