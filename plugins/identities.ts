@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { errors } from '../lib/errors.ts'
-import { ProviderFailure } from '../lib/identities/provider-profile.ts'
 import { authUserOf } from './http/authenticate.ts'
 import { absentBodyAsEmpty } from './http/body.ts'
 import { contextOf } from './http/context.ts'
@@ -79,11 +78,8 @@ export const identitiesPlugin: FastifyPluginAsync = subPlugin('identities', asyn
     if (start === undefined) throw new errors.FST_LCAUTH_NOT_FOUND()
     const { id, sessionId } = authUserOf(request)
     await socialAccounts.confirmUser(id, sessionId, request.body.password)
-    // An OpenID issuer that cannot be discovered right now: a refusal to retry, not a server error.
-    const url = await start(reply, 'link', id).catch((error: unknown) => {
-      throw error instanceof ProviderFailure ? new errors.FST_LCAUTH_PROVIDER_UNAVAILABLE() : error
-    })
-    return { url }
+    // An OpenID issuer that cannot be discovered right now throws ProviderFailure: the scope answers 503.
+    return { url: await start(reply, 'link', id) }
   })
 
   fastify.delete<{ Params: { provider: string } }>('/identities/:provider', {

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { errors } from '../../lib/errors.ts'
+import { ProviderFailure } from '../../lib/identities/provider-profile.ts'
 
 /** Fastify's error shape: what every error response of the plugin looks like. */
 export interface ErrorBody {
@@ -38,6 +39,8 @@ type Mapped = FastifyError & { statusCode: number }
 function mapError (error: FastifyError): Mapped {
   if (error.code?.startsWith('FST_LCAUTH_') && typeof error.statusCode === 'number') return error as Mapped
   if (error.validation) return new errors.FST_LCAUTH_VALIDATION(error.message)
+  // A sign-in provider that cannot be reached (an OpenID issuer down while a link starts).
+  if (error instanceof ProviderFailure) return new errors.FST_LCAUTH_PROVIDER_UNAVAILABLE()
   const known = early[error.code]
   if (known) return known()
   // JSON.parse failures and prototype-poisoning refusals from the body parser.
