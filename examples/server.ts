@@ -8,6 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import fastifyEnv from '@fastify/env'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import authPlugin, { DEFAULT_DATABASE_URL, envSchema, optionsFromEnv, proxyTrust } from '../index.ts'
+import { webUi } from './web/plugin.ts'
 
 type Env = Record<string, string | undefined>
 
@@ -110,6 +111,7 @@ export async function buildExampleServer (env: Env, serverOptions: ExampleServer
   app.post('/api/demo/messages', { config: { lcauth: { moderation: ['message', 'concurrent'] } } }, demoMessage)
   app.post('/api/demo/chat', { config: { lcauth: { moderation: ['message', 'concurrent', 'nonBrowser'] } } }, demoMessage)
   app.get('/health', async () => ({ status: 'ok' }))
+  await app.register(webUi)
   return { app, port, host }
 }
 
