@@ -8,6 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import fastifyEnv from '@fastify/env'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import authPlugin, { DEFAULT_DATABASE_URL, envSchema, optionsFromEnv, proxyTrust } from '../index.ts'
+import { webUi } from './web/plugin.ts'
 
 type Env = Record<string, string | undefined>
 
@@ -41,7 +42,21 @@ async function devSecrets (dataDir: string): Promise<{ secrets: DevSecrets, crea
   }
 }
 
-export async function buildExampleServer (env: Env): Promise<{ app: FastifyInstance, port: number, host: string }> {
+/** Mailed links carry one-time tokens in their query (`/verify?token=…`, `/reset-password?token=…`): never log them. */
+export function redactTokens (url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]')
+}
+
+/** Fastify's own request serializer, with the URL's token values replaced. */
+function requestForLog (raw: { method?: string | undefined, url?: string | undefined, socket?: { remotePort?: number | undefined } }): Record<string, unknown> {
+  const request = raw as typeof raw & { host?: string, ip?: string }
+  return { method: request.method, url: redactTokens(request.url ?? ''), host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort }
+}
+
+/** Where the log goes: stdout unless a test passes a stream to read it back. */
+export interface ExampleServerOptions { logStream?: { write: (line: string) => void } }
+
+export async function buildExampleServer (env: Env, serverOptions: ExampleServerOptions = {}): Promise<{ app: FastifyInstance, port: number, host: string }> {
   // Fastify follows the plugin's own rule for TRUST_PROXY, so request.ip and the plugin agree; a bad
   // entry is refused here, naming the variable.
   const proxies = proxyTrust(optionsFromEnv(env).trustProxy, 'TRUST_PROXY')
@@ -53,7 +68,9 @@ export async function buildExampleServer (env: Env): Promise<{ app: FastifyInsta
       redact: {
         paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', '*.token', '*.refreshToken', '*.confirm_password'],
         censor: '[redacted]'
-      }
+      },
+      serializers: { req: requestForLog },
+      ...(serverOptions.logStream === undefined ? {} : { stream: serverOptions.logStream })
     },
     bodyLimit: 1024 * 1024
   })
@@ -94,6 +111,7 @@ export async function buildExampleServer (env: Env): Promise<{ app: FastifyInsta
   app.post('/api/demo/messages', { config: { lcauth: { moderation: ['message', 'concurrent'] } } }, demoMessage)
   app.post('/api/demo/chat', { config: { lcauth: { moderation: ['message', 'concurrent', 'nonBrowser'] } } }, demoMessage)
   app.get('/health', async () => ({ status: 'ok' }))
+  await app.register(webUi)
   return { app, port, host }
 }
 
