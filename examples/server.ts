@@ -7,7 +7,10 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import fastifyEnv from '@fastify/env'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
-import authPlugin, { DEFAULT_DATABASE_URL, envSchema, optionsFromEnv, proxyTrust } from '../index.ts'
+import authPlugin, { type AuthOptions, DEFAULT_DATABASE_URL, envSchema, optionsFromEnv, proxyTrust } from '../index.ts'
+import { exampleConsole, type ExampleConsole } from './console.ts'
+import { devInbox, devInboxRoutes, devInboxWanted } from './dev-inbox.ts'
+import { mailOf, type MailMode, signInOf, storageOf, summaryText } from './startup-summary.ts'
 import { webUi } from './web/plugin.ts'
 
 type Env = Record<string, string | undefined>
@@ -20,7 +23,8 @@ const exampleEnvSchema = {
     PORT: { type: 'string', default: '3080' },
     HOST: { type: 'string', default: '127.0.0.1' },
     LOG_LEVEL: { type: 'string', default: 'info' },
-    DATA_DIR: { type: 'string', default: 'data' }
+    DATA_DIR: { type: 'string', default: 'data' },
+    EMAIL_DEV_INBOX: { type: 'string' }
   }
 }
 
@@ -53,10 +57,25 @@ function requestForLog (raw: { method?: string | undefined, url?: string | undef
   return { method: request.method, url: redactTokens(request.url ?? ''), host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort }
 }
 
-/** Where the log goes: stdout unless a test passes a stream to read it back. */
-export interface ExampleServerOptions { logStream?: { write: (line: string) => void } }
+export interface ExampleServer {
+  app: FastifyInstance
+  port: number
+  host: string
+  /** The address to open in a browser (never 0.0.0.0). */
+  origin: string
+  storage: string
+  mail: MailMode
+}
 
-export async function buildExampleServer (env: Env, serverOptions: ExampleServerOptions = {}): Promise<{ app: FastifyInstance, port: number, host: string }> {
+/** `http://host:port` as a browser reaches it: a server on every interface is reached as localhost. */
+export function originOf (host: string, port: number): string {
+  const publicHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host
+  return `http://${publicHost}:${port}`
+}
+
+export async function buildExampleServer (rawEnv: Env, output: ExampleConsole = exampleConsole()): Promise<ExampleServer> {
+  // A blank variable (`PORT=` in a copied .env.example) counts as unset, as the plugin reads its own.
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== undefined && value.trim() !== ''))
   // Fastify follows the plugin's own rule for TRUST_PROXY, so request.ip and the plugin agree; a bad
   // entry is refused here, naming the variable.
   const proxies = proxyTrust(optionsFromEnv(env).trustProxy, 'TRUST_PROXY')
@@ -64,13 +83,13 @@ export async function buildExampleServer (env: Env, serverOptions: ExampleServer
     trustProxy: proxies.trusts,
     logger: {
       level: env.LOG_LEVEL ?? 'info',
+      stream: output.stream,
       // Headers are not logged by default; if a serializer ever adds them, these stay hidden.
       redact: {
         paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', '*.token', '*.refreshToken', '*.confirm_password'],
         censor: '[redacted]'
       },
-      serializers: { req: requestForLog },
-      ...(serverOptions.logStream === undefined ? {} : { stream: serverOptions.logStream })
+      serializers: { req: requestForLog }
     },
     bodyLimit: 1024 * 1024
   })
@@ -81,10 +100,11 @@ export async function buildExampleServer (env: Env, serverOptions: ExampleServer
   const host = config.HOST as string
   const options = optionsFromEnv(config)
   // Listening on every interface: browsers reach it by a real name, never as 0.0.0.0, so default to localhost.
-  const publicHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host
-  const origin = `http://${publicHost}:${port}`
+  const origin = originOf(host, port)
   options.domainServer ??= origin
   options.domainClient ??= options.domainServer
+  // Decided before anything is written to disk, so a refused EMAIL_DEV_INBOX leaves nothing behind.
+  const mail = chooseMail(app, config, options, origin)
   // The embedded default: SQLite in the data folder, no other service needed.
   options.storage ??= { url: DEFAULT_DATABASE_URL.replace('data/', `${config.DATA_DIR as string}/`) }
   if (options.production !== true && (options.jwtSecret === undefined || options.jwtRefreshSecret === undefined)) {
@@ -112,13 +132,39 @@ export async function buildExampleServer (env: Env, serverOptions: ExampleServer
   app.post('/api/demo/chat', { config: { lcauth: { moderation: ['message', 'concurrent', 'nonBrowser'] } } }, demoMessage)
   app.get('/health', async () => ({ status: 'ok' }))
   await app.register(webUi)
-  return { app, port, host }
+  return { app, port, host, origin, storage: storageOf(options.storage), mail }
+}
+
+/**
+ * SMTP from the EMAIL_* variables, or the development inbox (EMAIL_DEV_INBOX, see dev-inbox.ts), or
+ * none. The inbox is a Mailer like any other: the plugin then requires verified emails at login
+ * (unless ALLOW_UNVERIFIED_EMAIL_LOGIN=true) and mails reset links instead of answering them.
+ */
+function chooseMail (app: FastifyInstance, config: Env, options: AuthOptions, origin: string): MailMode {
+  const smtp = options.mailer !== undefined && 'from' in options.mailer ? options.mailer : null
+  const production = options.production ?? process.env.NODE_ENV === 'production'
+  const host = config.HOST as string
+  if (devInboxWanted({ setting: config.EMAIL_DEV_INBOX, smtp: smtp !== null, host, production })) {
+    if (smtp !== null) app.log.warn('EMAIL_DEV_INBOX=true: mail goes to the development inbox, the EMAIL_* server is not used')
+    const inbox = devInbox({ onMail: subject => app.log.info({ event: 'example.dev_mail', subject }, `mail kept in the development inbox: ${origin}/dev/mail`) })
+    options.mailer = inbox
+    devInboxRoutes(app, inbox, [origin, options.domainServer ?? origin, options.domainClient ?? origin])
+    app.log.info({ event: 'example.dev_inbox' }, `development inbox on: mail is kept in memory and shown at ${origin}/dev/mail, to this machine only${config.EMAIL_DEV_INBOX === undefined ? ' (the default without EMAIL_* settings on a loopback HOST; EMAIL_DEV_INBOX=false turns it off)' : ''}`)
+    return { kind: 'inbox' }
+  }
+  if (smtp !== null) return { kind: 'smtp', server: 'service' in smtp ? `the ${smtp.service} service` : `${smtp.host}:${smtp.port ?? 25}` }
+  if (config.EMAIL_DEV_INBOX === undefined && !production) {
+    app.log.info({ event: 'example.dev_inbox' }, `no mail: the development inbox is only used on a loopback HOST (HOST is ${host}); set EMAIL_* for SMTP`)
+  }
+  return { kind: 'none' }
 }
 
 async function main (): Promise<void> {
-  let server: Awaited<ReturnType<typeof buildExampleServer>>
+  const envFile = null
+  const output = exampleConsole()
+  let server: ExampleServer
   try {
-    server = await buildExampleServer(process.env)
+    server = await buildExampleServer(process.env, output)
   } catch (error) {
     // A configuration mistake is the operator's to fix: say what it is, without a stack trace.
     const message = error instanceof Error ? error.message : String(error)
@@ -133,6 +179,12 @@ async function main (): Promise<void> {
     })
   }
   await app.listen({ port, host })
+  const address = app.server.address()
+  const url = originOf(host, typeof address === 'object' && address !== null ? address.port : port)
+  const facts = { url, storage: server.storage, mail: mailOf(server.mail, url), signIn: signInOf(app), envFile, warnings: [...output.warnings] }
+  // One block a person can read on a terminal; one structured line for log collectors.
+  if (output.pretty) output.print(summaryText(facts))
+  else app.log.info({ event: 'example.ready', ...facts }, `ready: open ${url}`)
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main()
