@@ -11,7 +11,9 @@ const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/
 
 const browser = await launchBrowser(t)
 if (browser !== null) {
-  const example = await startBrowserExample(t)
+  // Several people sign up and in from 127.0.0.1 here: LibreChat's per-IP limits (2 verifications in
+  // 2 minutes, 7 logins in 5) are raised so they do not trip, except where a test trips one on purpose.
+  const example = await startBrowserExample(t, { REGISTER_MAX: '20', VERIFY_EMAIL_MAX: '20', LOGIN_MAX: '50' })
   let people = 0
   const newEmail = (): string => `person${++people}@example.com`
 
