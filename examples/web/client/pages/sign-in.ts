@@ -15,13 +15,14 @@ export function resendButton (email: string): HTMLButtonElement {
 }
 
 export async function signInPage (params: URLSearchParams): Promise<void> {
+  // A failed social or OpenID sign-in lands here with redirect=false, so no automatic redirect follows.
+  if (params.get('error') === 'auth_failed') showAlert(h('p', {}, 'Sign-in failed. Please try again.'))
   const config = await authConfig()
   if (config.openidAutoRedirect && config.openidLoginEnabled && params.get('redirect') !== 'false') {
     showStatus(h('p', {}, `Redirecting to ${config.openidLabel}…`))
     location.assign('/oauth/openid')
     return
   }
-  if (params.get('error') === 'auth_failed') showAlert(h('p', {}, 'Sign-in failed. Please try again.'))
 
   const parts: Node[] = []
   if (config.emailLoginEnabled) {
