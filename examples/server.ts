@@ -4,6 +4,7 @@
  * In your own app, import from 'librechat-auth' instead of '../index.ts'.
  */
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import fastifyEnv from '@fastify/env'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
@@ -160,7 +161,9 @@ function chooseMail (app: FastifyInstance, config: Env, options: AuthOptions, or
 }
 
 async function main (): Promise<void> {
-  const envFile = null
+  // ./.env, when there is one, with Node's own reader: a variable already in the environment wins.
+  const envFile = existsSync('.env') ? '.env' : null
+  if (envFile !== null) process.loadEnvFile(envFile)
   const output = exampleConsole()
   let server: ExampleServer
   try {
@@ -168,10 +171,11 @@ async function main (): Promise<void> {
   } catch (error) {
     // A configuration mistake is the operator's to fix: say what it is, without a stack trace.
     const message = error instanceof Error ? error.message : String(error)
-    process.stderr.write(`librechat-auth example: ${message}\n`)
+    process.stderr.write(`librechat-auth example: ${message}${envFile === null ? '' : ' (some variables may come from .env)'}\n`)
     process.exit(1)
   }
   const { app, port, host } = server
+  if (envFile !== null) app.log.info({ event: 'example.env_file' }, `loaded ${envFile} (variables set in the environment win over it)`)
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       app.log.info({ signal }, 'shutting down')

@@ -17,6 +17,14 @@ t.test('the README walkthrough works against the example server', async t => {
   const server = await startExample({ NODE_ENV: 'development', DATA_DIR: await dataDir() })
   t.teardown(server.stop)
   t.equal((await post(`${server.url}/api/auth/register`, alice)).status, 200)
+  // No mail settings: the verification mail waits in the development inbox.
+  let mails: Array<{ links: string[] }> = []
+  for (let i = 0; i < 100 && mails.length === 0; i++) {
+    mails = await (await fetch(`${server.url}/dev/mail.json`)).json() as typeof mails
+    if (mails.length === 0) await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  const verify = new URL(mails[0]?.links[0] as string)
+  t.equal((await post(`${server.url}/api/user/verify`, { email: verify.searchParams.get('email'), token: verify.searchParams.get('token') })).status, 200)
   const login = await post(`${server.url}/api/auth/login`, { email: alice.email, password: alice.password })
   t.equal(login.status, 200)
   const { token } = await login.json() as { token: string }
@@ -95,14 +103,15 @@ t.test('production without secrets refuses to start', async t => {
 
 t.test('SQLite by default: an acknowledged registration survives kill -9, and so do sessions (kept secrets)', async t => {
   const data = await dataDir()
-  const first = await startExample({ DATA_DIR: data })
+  // No mail at all, so the account signs in unverified: this is about storage, not mail.
+  const first = await startExample({ DATA_DIR: data, EMAIL_DEV_INBOX: 'false' })
   t.equal((await post(`${first.url}/api/auth/register`, alice)).status, 200)
   const login = await post(`${first.url}/api/auth/login`, { email: alice.email, password: alice.password })
   const cookie = cookieOf(login)
   process.kill(first.pid, 'SIGKILL')
   await first.stop()
 
-  const second = await startExample({ DATA_DIR: data })
+  const second = await startExample({ DATA_DIR: data, EMAIL_DEV_INBOX: 'false' })
   t.teardown(second.stop)
   t.match(second.output(), /development secrets kept in/)
   t.equal((await post(`${second.url}/api/auth/login`, { email: alice.email, password: alice.password })).status, 200, 'the user is still there')
@@ -140,7 +149,8 @@ t.test('EMAIL_* variables: verification and reset mails reach a real SMTP server
 })
 
 t.test('ALLOW_UNSAFE_PASSWORD_RESET on the example: a warning, and refused in production', async t => {
-  const server = await startExample({ DATA_DIR: await dataDir(), ALLOW_UNSAFE_PASSWORD_RESET: 'true' })
+  // The unsafe mode is for a deployment without mail; any mailer, the development inbox too, turns it off.
+  const server = await startExample({ DATA_DIR: await dataDir(), ALLOW_UNSAFE_PASSWORD_RESET: 'true', EMAIL_DEV_INBOX: 'false' })
   t.teardown(server.stop)
   t.match(server.output(), /allowUnsafePasswordReset lets anyone who knows an email address reset its password/)
   t.equal((await post(`${server.url}/api/auth/register`, alice)).status, 200)

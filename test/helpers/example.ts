@@ -6,6 +6,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const root = new URL('../../', import.meta.url).pathname
+// Absolute, so the example also starts from another working directory (a folder with its own .env).
+const tsx = import.meta.resolve('tsx')
+const server = `${root}examples/server.ts`
+
+export interface ExampleOptions {
+  /** The working directory: where the example looks for `.env` (and puts a relative DATA_DIR). Default: the repository. */
+  cwd?: string
+}
 
 /** A free loopback port, found by binding and releasing it. */
 export async function freePort (): Promise<number> {
@@ -32,13 +40,14 @@ export interface RunningExample {
 
 /**
  * Starts the example server the way a user does (`npm run example`, i.e. tsx), configured only
- * through environment variables: the given ones plus PATH, nothing inherited from the test process.
+ * through environment variables: the given ones plus PATH, nothing inherited from the test process
+ * (and a `.env` in its working directory, which the example reads too).
  */
-export async function startExample (env: Record<string, string>): Promise<RunningExample> {
+export async function startExample (env: Record<string, string>, options: ExampleOptions = {}): Promise<RunningExample> {
   // A test that must know the port up front (a provider's registered redirect URI) passes PORT itself.
   const port = env.PORT === undefined ? await freePort() : Number(env.PORT)
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/server.ts'], {
-    cwd: root,
+  const child = spawn(process.execPath, ['--import', tsx, server], {
+    cwd: options.cwd ?? root,
     env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
@@ -63,9 +72,9 @@ export async function startExample (env: Record<string, string>): Promise<Runnin
 }
 
 /** Runs the example expecting it to refuse to start; returns its exit code and output. */
-export async function failingExample (env: Record<string, string>): Promise<{ code: number | null, output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/server.ts'], {
-    cwd: root,
+export async function failingExample (env: Record<string, string>, options: ExampleOptions = {}): Promise<{ code: number | null, output: string }> {
+  const child = spawn(process.execPath, ['--import', tsx, server], {
+    cwd: options.cwd ?? root,
     env: { PATH: process.env.PATH ?? '', PORT: String(await freePort()), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
