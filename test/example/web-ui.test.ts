@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
+import { exampleConsole } from '../../examples/console.ts'
 import { buildExampleServer, redactTokens } from '../../examples/server.ts'
 import { PAGE_PATHS } from '../../examples/web/plugin.ts'
 import { dataDir } from '../helpers/example.ts'
@@ -9,7 +10,7 @@ import { dataDir } from '../helpers/example.ts'
 
 async function exampleApp (t: Test): Promise<{ app: FastifyInstance, log: () => Array<Record<string, unknown>> }> {
   const lines: string[] = []
-  const { app } = await buildExampleServer({ NODE_ENV: 'development', DATA_DIR: await dataDir(), LOG_LEVEL: 'info' }, { logStream: { write: line => { lines.push(line) } } })
+  const { app } = await buildExampleServer({ NODE_ENV: 'development', DATA_DIR: await dataDir(), LOG_LEVEL: 'info' }, exampleConsole({ write: (line: string) => { lines.push(line) } }))
   t.teardown(() => app.close())
   await app.ready()
   return { app, log: () => lines.map(line => JSON.parse(line) as Record<string, unknown>) }
