@@ -60,11 +60,12 @@ export interface BrowserExample extends RunningExample {
 
 /**
  * The example server on loopback, configured by variables only, with a fresh DATA_DIR; no EMAIL_*,
- * so its mail goes to the development inbox (/dev/mail).
+ * so its mail goes to the development inbox (/dev/mail). It runs in that folder, so a developer's
+ * ./.env in the repository cannot change what the suite sees.
  */
 export async function startBrowserExample (t: Tap, env: Record<string, string> = {}): Promise<BrowserExample> {
   const dir = await dataDir()
-  const example = await startExample({ NODE_ENV: 'development', DATA_DIR: dir, ...env })
+  const example = await startExample({ NODE_ENV: 'development', DATA_DIR: dir, ...env }, { cwd: dir })
   t.teardown(example.stop)
   return { ...example, dataDir: dir }
 }
