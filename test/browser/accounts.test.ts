@@ -20,14 +20,17 @@ if (browser !== null) {
 
     await page.getByRole('link', { name: 'Sign in', exact: true }).first().click()
     await page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor()
-    t.ok(await page.getByRole('link', { name: 'Create an account' }).isVisible(), 'a link to register')
-    t.ok(await page.getByRole('link', { name: 'Forgot your password?' }).isVisible(), 'a link to reset the password')
+    // The heading is in the page before the form and links (they wait for /api/auth/config): wait, do not peek.
+    await page.getByRole('link', { name: 'Create an account' }).waitFor()
+    await page.getByRole('link', { name: 'Forgot your password?' }).waitFor()
+    t.pass('links to register and to reset the password')
     await screenshot(page, 'login')
     await page.getByLabel('Email', { exact: true }).fill(email)
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
     await page.getByRole('button', { name: 'Sign in', exact: true }).click()
     await signedIn(page)
-    t.ok(await page.getByText(email).first().isVisible(), 'the profile shows the email')
+    await page.getByText(email).first().waitFor()
+    t.pass('the profile shows the email')
 
     // A reload is a silent sign-in: one POST /api/auth/refresh with the HttpOnly cookie.
     const refreshed = page.waitForResponse(response => new URL(response.url()).pathname === '/api/auth/refresh')
