@@ -1,6 +1,6 @@
 import t from 'tap'
-import { launchBrowser, newBrowser, runCli, screenshot, startBrowserExample } from '../helpers/browser.ts'
-import { MANY_PEOPLE, NEW_PASSWORD, newEmail, otherBrowser, PASSWORD, register, signedIn, signedOutAtNextCall, signIn } from '../helpers/browser-pages.ts'
+import { launchBrowser, runCli, screenshot, startBrowserExample } from '../helpers/browser.ts'
+import { MANY_PEOPLE, NEW_PASSWORD, newEmail, otherBrowser, PASSWORD, signedIn, signedOutAtNextCall, signedUpAndIn, signIn } from '../helpers/browser-pages.ts'
 
 // What ends a session from elsewhere, seen from the browser that held it: a password change in
 // another browser, and a ban by the operator (the CLI, on the server's own database).
@@ -11,12 +11,7 @@ if (browser !== null) {
 
   t.test('changing the password ends the other browser\'s session', async t => {
     const email = newEmail()
-    const context = await newBrowser(browser, example)
-    t.teardown(() => context.close())
-    const page = await context.newPage()
-    await register(page, example, email)
-    await signIn(page, email, PASSWORD)
-    await signedIn(page)
+    const page = await signedUpAndIn(t, browser, example, email)
 
     const other = await otherBrowser(t, browser, example, email, PASSWORD)
     await other.page.getByLabel('Current password', { exact: true }).fill(PASSWORD)
@@ -34,12 +29,7 @@ if (browser !== null) {
 
   t.test('a banned user sees the message and the time left', async t => {
     const email = newEmail()
-    const context = await newBrowser(browser, example)
-    t.teardown(() => context.close())
-    const page = await context.newPage()
-    await register(page, example, email)
-    await signIn(page, email, PASSWORD)
-    await signedIn(page)
+    const page = await signedUpAndIn(t, browser, example, email)
 
     // `npm run cli -- ban-user <email> 10`, against the example's SQLite file.
     t.match(await runCli(example, ['ban-user', email, '10']), /Banned .* every session ended/)

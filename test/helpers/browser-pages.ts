@@ -53,6 +53,17 @@ export async function register (page: Page, example: BrowserExample, email: stri
   if (shots) await screenshot(page, 'verify')
 }
 
+/** A new person in a new browser (closed with the test): signed up, verified through the inbox, signed in. */
+export async function signedUpAndIn (t: { teardown(fn: () => unknown): unknown }, browser: Browser, example: BrowserExample, email: string): Promise<Page> {
+  const context = await newBrowser(browser, example)
+  t.teardown(() => context.close())
+  const page = await context.newPage()
+  await register(page, example, email)
+  await signIn(page, email, PASSWORD)
+  await signedIn(page)
+  return page
+}
+
 /** Another "browser" (its own cookies) where the same person signs in; closed with the test. */
 export async function otherBrowser (t: { teardown(fn: () => unknown): unknown }, browser: Browser, example: BrowserExample, email: string, password: string): Promise<{ context: BrowserContext, page: Page }> {
   const context = await newBrowser(browser, example)

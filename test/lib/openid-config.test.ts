@@ -1,4 +1,5 @@
 import t from 'tap'
+import { refusalOf } from '../helpers/refusal.ts'
 import { optionsFromEnv } from '../../lib/env/options-from-env.ts'
 import { normalizeIssuer } from '../../lib/identities/openid-config.ts'
 import { resolveOptions } from '../../lib/options/resolve.ts'
@@ -7,14 +8,7 @@ import type { AuthOptions } from '../../lib/options/types.ts'
 const base: AuthOptions = { jwtSecret: 'a'.repeat(40), jwtRefreshSecret: 'b'.repeat(40), domainServer: 'https://chat.example.com', allowSocialLogin: true }
 const openid = { issuer: 'https://id.example.com/realms/chat', clientId: 'chat' }
 const resolve = (options: Partial<AuthOptions>, production = false) => resolveOptions({ ...base, ...options }, production)
-const refusal = (fn: () => unknown): string => {
-  try {
-    fn()
-  } catch (error) {
-    return (error as Error).message
-  }
-  return 'accepted'
-}
+const refusal = refusalOf
 
 t.test('normalizeIssuer: the guide\'s forms become what discovery wants', async t => {
   t.equal(normalizeIssuer('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC/.well-known/openid-configuration'), 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC')

@@ -1,18 +1,12 @@
 import t from 'tap'
+import { refusalOf } from '../helpers/refusal.ts'
 import { optionsFromEnv } from '../../lib/env/options-from-env.ts'
 import { resolveOptions } from '../../lib/options/resolve.ts'
 import type { AuthOptions } from '../../lib/options/types.ts'
 
 const base: AuthOptions = { jwtSecret: 'a'.repeat(40), jwtRefreshSecret: 'b'.repeat(40), domainServer: 'https://chat.example.com/' }
 const resolve = (options: Partial<AuthOptions>, production = false) => resolveOptions({ ...base, ...options }, production)
-const refusal = (fn: () => unknown): string => {
-  try {
-    fn()
-  } catch (error) {
-    return (error as Error).message
-  }
-  return 'accepted'
-}
+const refusal = refusalOf
 
 t.test('a provider with credentials is enabled only with allowSocialLogin, in LibreChat\'s order, with presets', async t => {
   const socialLogin = { github: { clientId: 'gh-id', clientSecret: 'gh-secret' }, google: { clientId: 'g-id', clientSecret: 'g-secret' } }
