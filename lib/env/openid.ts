@@ -1,6 +1,6 @@
 import { configError } from '../errors.ts'
 import type { OpenIdOptions, TokenKind } from '../identities/openid-config.ts'
-import { bool, type Env, read } from './read.ts'
+import { bool, type Env, read, setterOf } from './read.ts'
 
 /**
  * LibreChat's `OPENID_*` variables. OpenID is configured when `OPENID_CLIENT_ID` or `OPENID_ISSUER`
@@ -14,9 +14,7 @@ export function openIdFromEnv (env: Env): OpenIdOptions | undefined {
   if (clientId === undefined) throw configError('OPENID_CLIENT_ID', 'is required when OPENID_ISSUER is set')
   if (issuer === undefined) throw configError('OPENID_ISSUER', 'is required when OPENID_CLIENT_ID is set')
   const options: OpenIdOptions = { issuer, clientId }
-  const set = <K extends keyof OpenIdOptions>(key: K, value: OpenIdOptions[K] | undefined): void => {
-    if (value !== undefined) options[key] = value
-  }
+  const set = setterOf(options)
   set('clientSecret', read(env, 'OPENID_CLIENT_SECRET', { trim: false }))
   set('scope', read(env, 'OPENID_SCOPE'))
   set('callbackUrl', read(env, 'OPENID_CALLBACK_URL'))

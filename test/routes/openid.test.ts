@@ -158,6 +158,8 @@ t.test('config, the session secret, an Entra-style issuer path, and logout at th
     autoRedirect: true,
     useEndSessionEndpoint: true
   })
+  const shown = JSON.stringify(app.lcauth.config)
+  t.notOk(shown.includes(p.clientSecret) || shown.includes('an OpenID session secret'), 'fastify.lcauth.config leaves both secrets out')
   t.match((await app.inject({ method: 'GET', url: '/api/auth/config' })).json(), {
     socialLoginEnabled: true, socialLogins: ['openid'], openidLoginEnabled: true, openidLabel: 'Company login', openidImageUrl: 'https://id.example.test/logo.svg', openidAutoRedirect: true
   })

@@ -217,4 +217,5 @@ t.test('provider tokens never reach a response, an event or the user record (OA-
   t.ok(issued.length > 0)
   const everything = JSON.stringify([round.callback.body, round.callback.headers, refreshed.body, me.body, identities.body, events.all, await app.lcauth.storage.users.findById(user.id)])
   for (const providerToken of issued) t.notOk(everything.includes(providerToken), 'a provider access token appears nowhere')
+  t.notOk(JSON.stringify(app.lcauth.config).includes(s.clientSecret), 'fastify.lcauth.config leaves the client secret out')
 })
