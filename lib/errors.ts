@@ -30,7 +30,7 @@ const table = {
   FST_LCAUTH_BUSY: ['The server is busy. Please try again shortly.', 503],
   FST_LCAUTH_PASSWORD_RESET_DISABLED: ['Password reset is not available.', 403],
   FST_LCAUTH_RESET_TOKEN_INVALID: ['This password reset link is invalid or has expired.', 400],
-  FST_LCAUTH_EMAIL_NOT_VERIFIED: ['Please verify your email address before logging in.', 403],
+  FST_LCAUTH_EMAIL_NOT_VERIFIED: ['Please verify your email address before logging in.', 422],
   FST_LCAUTH_VERIFICATION_INVALID: ['This verification link is invalid or has expired.', 400],
   FST_LCAUTH_PROVIDER_UNAVAILABLE: ['The sign-in provider cannot be reached right now. Please try again shortly.', 503],
   FST_LCAUTH_STORAGE_UNAVAILABLE: ['The service is temporarily unavailable. Please try again shortly.', 503],

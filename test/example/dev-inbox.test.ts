@@ -41,7 +41,7 @@ t.test('with no EMAIL_*: verification and reset through the inbox, no link in an
   t.match(verifyMail, { subject: /Verify your email/, html: /<a href=/, at: /^\d{4}-\d\d-\d\dT/ })
   const login = { email: alice.email, password: alice.password }
   const early = await post(`${server.url}/api/auth/login`, login)
-  t.equal(early.status, 403, 'a mailer means verification before login')
+  t.equal(early.status, 422, 'a mailer means verification before login')
   t.match(await early.json(), { code: 'FST_LCAUTH_EMAIL_NOT_VERIFIED' })
 
   const verify = linkTo(verifyMail, '/verify')

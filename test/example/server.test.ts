@@ -134,7 +134,7 @@ t.test('EMAIL_* variables: verification and reset mails reach a real SMTP server
   t.equal((await post(`${server.url}/api/auth/register`, alice)).status, 200)
   const verifyMail = await waitForMail(1)
   t.match(smtp.messages[0]?.parsed.subject, /Example Chat/)
-  t.equal((await post(`${server.url}/api/auth/login`, { email: alice.email, password: alice.password })).status, 403, 'not verified yet')
+  t.equal((await post(`${server.url}/api/auth/login`, { email: alice.email, password: alice.password })).status, 422, 'not verified yet')
   const verify = new URL(/http\S+\/verify\?\S+/.exec(verifyMail)?.[0] as string)
   t.equal(verify.origin, server.url, 'links use DOMAIN_CLIENT (here the example default)')
   t.equal((await post(`${server.url}/api/user/verify`, { email: verify.searchParams.get('email'), token: verify.searchParams.get('token') })).status, 200)

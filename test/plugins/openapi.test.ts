@@ -31,7 +31,7 @@ interface Expected {
 const BODY = [400, 413, 415]
 const EXPECTED: Record<string, Expected> = {
   'POST /api/auth/register': { success: 200, errors: [...BODY, 403, 429, 503], body: ['name', 'username', 'email', 'password', 'confirm_password'] },
-  'POST /api/auth/login': { success: 200, errors: [...BODY, 401, 403, 429, 503], body: ['email', 'password'] },
+  'POST /api/auth/login': { success: 200, errors: [...BODY, 401, 403, 422, 429, 503], body: ['email', 'password'] },
   'POST /api/auth/refresh': { success: 200, errors: [...BODY, 401, 403, 429, 503] },
   'POST /api/auth/logout': { success: 200, errors: [...BODY, 403, 503] },
   'GET /api/auth/sessions': { success: 200, errors: [401, 403, 503], bearer: true },
