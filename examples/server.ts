@@ -100,6 +100,11 @@ export async function buildExampleServer (rawEnv: Env, output: ExampleConsole = 
   const port = Number(config.PORT)
   const host = config.HOST as string
   const options = optionsFromEnv(config)
+  // LibreChat keeps registration closed while ALLOW_REGISTRATION is unset; the demo opens it, and says so.
+  if ((config.ALLOW_REGISTRATION ?? '').trim() === '') {
+    options.allowRegistration = true
+    app.log.info({ event: 'example.registration_open' }, 'ALLOW_REGISTRATION is not set: this example opens registration for the demo (LibreChat and optionsFromEnv keep it closed; set ALLOW_REGISTRATION=false to close it)')
+  }
   // Listening on every interface: browsers reach it by a real name, never as 0.0.0.0, so default to localhost.
   const origin = originOf(host, port)
   options.domainServer ??= origin

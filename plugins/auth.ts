@@ -27,6 +27,7 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
   if (parts.storage.kind === 'memory') warnings.push('storage is in memory: every account and session is lost when the process ends')
   if (parts.bans.kind === 'memory' && config.production) warnings.push('bans and limits are kept in memory: they reset on restart and are not shared between instances')
   for (const warning of warnings) fastify.log.warn({ event: 'lcauth.config_warning' }, warning)
+  if (!config.allowRegistration) fastify.log.info({ event: 'lcauth.registration_closed' }, 'registration is closed: POST /api/auth/register answers 403 (ALLOW_REGISTRATION=true, or the allowRegistration option, opens it)')
 
   const core = createCore({
     ...parts,

@@ -21,7 +21,8 @@ export function optionsFromEnv (env: Env): AuthOptions {
   set('domainServer', read(env, 'DOMAIN_SERVER'))
   set('domainClient', read(env, 'DOMAIN_CLIENT'))
   set('allowEmailLogin', bool(env, 'ALLOW_EMAIL_LOGIN'))
-  set('allowRegistration', bool(env, 'ALLOW_REGISTRATION'))
+  // LibreChat's meaning of an unset ALLOW_REGISTRATION: closed until an operator opens it.
+  options.allowRegistration = bool(env, 'ALLOW_REGISTRATION') ?? false
   set('allowSocialLogin', bool(env, 'ALLOW_SOCIAL_LOGIN'))
   set('allowSocialRegistration', bool(env, 'ALLOW_SOCIAL_REGISTRATION'))
   set('socialLogin', socialLoginFromEnv(env))

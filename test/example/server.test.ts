@@ -54,6 +54,7 @@ t.test('the README walkthrough works against the example server', async t => {
   t.equal((await post(`${server.url}/api/auth/refresh`, undefined, { cookie: newCookie })).status, 401)
 
   t.match(server.output(), /JWT_SECRET or JWT_REFRESH_SECRET is not set: using development secrets just created in/)
+  t.match(server.output(), /ALLOW_REGISTRATION is not set: this example opens registration for the demo/, 'the demo default is said out loud')
   t.equal(server.output().match(/"event":"login.success"/g)?.length, 1, 'the login is logged, once, by the plugin itself')
   t.match(server.output(), /"level":30,[^\n]*"event":"access.denied"/, 'the request without a token, at info')
   t.notMatch(server.output(), new RegExp(alice.password))

@@ -66,9 +66,9 @@ t.test('maps every LibreChat variable to its option, in its unit', async t => {
 })
 
 t.test('an empty variable counts as unset; production only for NODE_ENV=production', async t => {
-  t.same(optionsFromEnv({ JWT_SECRET: '', ALLOW_REGISTRATION: '  ', SESSION_EXPIRY: '', NODE_ENV: 'development' }), { production: false })
-  t.same(optionsFromEnv({ NODE_ENV: '' }), {}, 'unset NODE_ENV leaves production to the plugin')
-  t.same(optionsFromEnv({}), {})
+  t.same(optionsFromEnv({ JWT_SECRET: '', ALLOW_REGISTRATION: '  ', SESSION_EXPIRY: '', NODE_ENV: 'development' }), { allowRegistration: false, production: false })
+  t.same(optionsFromEnv({ NODE_ENV: '' }), { allowRegistration: false }, 'unset NODE_ENV leaves production to the plugin')
+  t.same(optionsFromEnv({}), { allowRegistration: false }, 'unset ALLOW_REGISTRATION: closed, as in LibreChat')
 })
 
 t.test('a value it cannot read is an error naming the variable', async t => {
@@ -83,7 +83,7 @@ t.test('a value it cannot read is an error naming the variable', async t => {
 
 t.test('inherited properties of the env object are not read', async t => {
   const env = Object.create({ JWT_SECRET: 'inherited' }) as Record<string, string>
-  t.same(optionsFromEnv(env), {})
+  t.same(optionsFromEnv(env), { allowRegistration: false })
 })
 
 t.test('the JSON schema covers every variable as a string and works with @fastify/env', async t => {

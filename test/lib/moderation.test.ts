@@ -188,8 +188,8 @@ t.test('optionsFromEnv: every moderation variable, in LibreChat\'s forms and uni
   })
   t.same(options.banStore, { url: 'redis://cache.internal:6379', keyPrefix: 'chat:' })
   t.same(options.trustProxy, ['10.0.0.0/8', '192.168.0.1'])
-  t.same(optionsFromEnv({}), {}, 'nothing set: no moderation, banStore or trustProxy key at all')
-  t.same(optionsFromEnv({ BAN_INTERVAL: '', LOGIN_MAX: '  ', TRUST_PROXY: '' }), {}, 'empty variables are unset')
+  t.same(optionsFromEnv({}), { allowRegistration: false }, 'nothing set: no moderation, banStore or trustProxy key at all')
+  t.same(optionsFromEnv({ BAN_INTERVAL: '', LOGIN_MAX: '  ', TRUST_PROXY: '' }), { allowRegistration: false }, 'empty variables are unset')
 })
 
 t.test('optionsFromEnv: every limiter\'s <PREFIX>_MAX and <PREFIX>_WINDOW (minutes)', async t => {
