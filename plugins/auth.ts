@@ -9,6 +9,7 @@ import { logEvents } from './event-log.ts'
 import { authenticators } from './http/authenticate.ts'
 import { banRefusal } from './http/ban-refusal.ts'
 import { proxyTrust } from './http/client-address.ts'
+import { proxyHint } from './http/proxy-hint.ts'
 import { moderationApi } from './moderation-api.ts'
 import { checkInjectedParts, openParts } from './open-parts.ts'
 import { authScope } from './scope.ts'
@@ -45,11 +46,15 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
 
   // The client's address, worked out once per request on first use, with the key limits and bans count it under.
   const trust = proxyTrust(config.trustProxy)
+  // Without a trust list, watch (until it has spoken once) for a proxy nobody told us about.
+  let hint = config.trustProxy === undefined ? proxyHint(fastify.log) : null
   fastify.decorateRequest('lcauthClient', null)
   fastify.decorateRequest('lcauthIp', {
     getter (this: FastifyRequest): string {
       if (this.lcauthClient === null) {
-        const ip = trust.clientOf(this.raw.socket?.remoteAddress, this.headers['x-forwarded-for'])
+        const peer = this.raw.socket?.remoteAddress
+        if (hint !== null && hint(peer, this.headers['x-forwarded-for'])) hint = null
+        const ip = trust.clientOf(peer, this.headers['x-forwarded-for'])
         this.lcauthClient = { ip, key: addressKey(ip) }
       }
       return this.lcauthClient.ip

@@ -99,6 +99,12 @@ function resolveSettings (options: AuthOptions, domainServer: string, production
   if (coversEveryAddress(trustProxy)) risky('trustProxy', 'covers every address (0.0.0.0/0 or ::/0, whole or in pieces): every client can choose its own address through X-Forwarded-For (give the proxies\' addresses or CIDR ranges)')
   const prefixes = objectOf(get('routePrefixes'), 'routePrefixes')
   const allowSocialLogin = bool('allowSocialLogin', false)
+  const refreshTokenExpiry = int('refreshTokenExpiry', 7 * DAY, 60_000, 3650 * DAY)
+  const sessionMaxAge = int('sessionMaxAge', 30 * DAY, 60_000, 3650 * DAY)
+  // LibreChat has no absolute cap: a long REFRESH_TOKEN_EXPIRY there means sessions that long.
+  if (refreshTokenExpiry > sessionMaxAge) {
+    warnings.push(`refreshTokenExpiry (REFRESH_TOKEN_EXPIRY, ${Math.round(refreshTokenExpiry / DAY)} days) is longer than sessionMaxAge (SESSION_MAX_AGE, ${Math.round(sessionMaxAge / DAY)} days): every session ends at sessionMaxAge however recently it was used; raise SESSION_MAX_AGE to keep LibreChat's lifetime`)
+  }
   const socialLogin = resolveSocialLogin(get('socialLogin'), { allowSocialLogin, domainServer, risky, warnings })
   const openid = resolveOpenId(get('openid'), { allowSocialLogin, domainServer, domainClient, secrets, risky, warnings })
   if (allowSocialLogin && socialLogin.providers.length === 0 && openid === null) {
@@ -123,8 +129,8 @@ function resolveSettings (options: AuthOptions, domainServer: string, production
     mailPerRecipient: mailLimit(get('mailPerRecipient')),
     allowedEmailDomains: emailDomains(get('allowedEmailDomains')),
     sessionExpiry: int('sessionExpiry', 15 * 60_000, 1000, 30 * DAY),
-    refreshTokenExpiry: int('refreshTokenExpiry', 7 * DAY, 60_000, 3650 * DAY),
-    sessionMaxAge: int('sessionMaxAge', 30 * DAY, 60_000, 3650 * DAY),
+    refreshTokenExpiry,
+    sessionMaxAge,
     refreshReuseInterval: int('refreshReuseInterval', 10_000, 0, 5 * 60_000),
     sessionMaxPerUser: int('sessionMaxPerUser', 20, 1, 1000),
     revocationPollInterval: int('revocationPollInterval', 500, 10, 1000),

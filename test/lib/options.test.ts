@@ -1,6 +1,7 @@
 import t from 'tap'
 import { resolveOptions, SAMPLE_SECRETS } from '../../lib/options/resolve.ts'
 import type { AuthOptions } from '../../lib/options/types.ts'
+import { baseOptions } from '../helpers/app.ts'
 
 const strong = 'a-strong-random-access-secret-of-more-than-32-bytes'
 const strongRefresh = 'another-strong-random-refresh-secret-over-32-bytes'
@@ -143,4 +144,11 @@ t.test('INP-03: a poisoned options object smuggles nothing in', async t => {
   t.equal(config.allowRegistration, true)
   t.equal(config.production, false)
   t.equal(({} as Record<string, unknown>).allowRegistration, undefined)
+})
+
+t.test('a refresh lifetime longer than the absolute cap is a warning: LibreChat had no cap', async t => {
+  const DAY = 86_400_000
+  const about = (options: Partial<AuthOptions>): string[] => resolveOptions({ ...baseOptions, ...options }, false).warnings.filter(w => w.startsWith('refreshTokenExpiry'))
+  t.match(about({ refreshTokenExpiry: 90 * DAY }), [/refreshTokenExpiry \(REFRESH_TOKEN_EXPIRY, 90 days\) is longer than sessionMaxAge \(SESSION_MAX_AGE, 30 days\)/])
+  t.same(about({ refreshTokenExpiry: 90 * DAY, sessionMaxAge: 90 * DAY }), [])
 })

@@ -314,3 +314,28 @@ t.test('proxyTrust: off, unsafe forms, CIDR lists, names and malformed headers',
 function addressOf (peer: string): string {
   return proxyTrust(undefined).clientOf(peer, undefined)
 }
+
+t.test('an unconfigured reverse proxy is named once in the log: a nearby peer forwarding X-Forwarded-For with no TRUST_PROXY', async t => {
+  const withLog = async (options: Partial<AuthOptions>): Promise<{ app: FastifyInstance, hints: () => string[] }> => {
+    const lines: string[] = []
+    const stream = new Writable({ write (chunk: Buffer, _encoding, done) { lines.push(chunk.toString()); done() } })
+    const app = Fastify({ logger: { level: 'warn', stream } })
+    t.teardown(() => app.close())
+    await app.register(authPlugin, { ...baseOptions, ...options })
+    app.get('/whoami', async request => ({ ip: request.lcauthIp }))
+    await app.ready()
+    return { app, hints: () => lines.filter(l => l.includes('lcauth.untrusted_proxy')) }
+  }
+  const { app, hints } = await withLog({})
+  await whoami(app, '198.51.100.7', '203.0.113.1')
+  await whoami(app, '10.0.0.5')
+  t.same(hints(), [], 'a public peer, or no header: nothing to say')
+  t.equal(await whoami(app, '10.0.0.5', '203.0.113.1'), '10.0.0.5', 'the header is still not believed')
+  await whoami(app, '127.0.0.1', '203.0.113.2')
+  t.equal(hints().length, 1, 'said once')
+  t.match(hints()[0], /TRUST_PROXY=10\.0\.0\.5/)
+
+  const trusted = await withLog({ trustProxy: ['10.0.0.0/8'] })
+  await whoami(trusted.app, '10.0.0.5', '203.0.113.1')
+  t.same(trusted.hints(), [], 'a configured trust list: nothing to say')
+})
