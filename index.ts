@@ -13,6 +13,7 @@ export type { SocialLoginOptions, SocialProviderOptions } from './lib/identities
 export type { OpenIdOptions, TokenKind } from './lib/identities/openid-config.ts'
 export { normalizeIssuer } from './lib/identities/openid-config.ts'
 export type { SocialAccountService, LinkedIdentity } from './lib/identities/social-accounts.ts'
+export type { StartupConfig } from './lib/identities/startup-config.ts'
 export { SAMPLE_SECRETS } from './lib/options/resolve.ts'
 export { errors, errorCodes, type ErrorCode } from './lib/errors.ts'
 export { parseDuration } from './lib/duration.ts'

@@ -5,6 +5,7 @@ import { addressKey } from '../lib/moderation/client-address.ts'
 import { resolveOptions } from '../lib/options/resolve.ts'
 import type { AuthOptions } from '../lib/options/types.ts'
 import { publicConfigOf } from '../lib/options/public-config.ts'
+import { startupConfig } from '../lib/identities/startup-config.ts'
 import { logEvents } from './event-log.ts'
 import { authenticators } from './http/authenticate.ts'
 import { banRefusal } from './http/ban-refusal.ts'
@@ -78,6 +79,7 @@ async function authPlugin (fastify: FastifyInstance, options: AuthOptions): Prom
     moderation: moderationApi(core.moderation),
     providers: core.providers,
     socialAccounts: core.socialAccounts,
+    startupConfig: () => startupConfig(core.config, core.providers, { mail: core.mail !== null, passwordReset: core.passwordReset.mode !== 'disabled' }),
     config: Object.freeze(publicConfigOf(config))
   }
   fastify.decorate('lcauth', lcauth)

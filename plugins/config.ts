@@ -18,56 +18,28 @@ const configResponse = {
       githubLoginEnabled: { type: 'boolean' },
       discordLoginEnabled: { type: 'boolean' },
       facebookLoginEnabled: { type: 'boolean' },
+      appleLoginEnabled: { type: 'boolean' },
       openidLoginEnabled: { type: 'boolean' },
       openidLabel: { type: 'string' },
       openidImageUrl: { type: 'string' },
       openidAutoRedirect: { type: 'boolean' },
+      samlLoginEnabled: { type: 'boolean' },
+      samlLabel: { type: 'string' },
+      samlImageUrl: { type: 'string' },
+      ldap: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' } } },
       serverDomain: { type: 'string' },
       minPasswordLength: { type: 'integer' }
     }
   }
 } as const
 
-/** The social providers LibreChat's login page knows by name; any other registered provider is listed in `socialLogins` only. */
-const NAMED_FLAGS = ['google', 'github', 'discord', 'facebook'] as const
-
-/** LibreChat's default `socialLogins` order; providers it does not know follow, in registration order. */
-const LIBRECHAT_ORDER = ['google', 'facebook', 'openid', 'github', 'discord']
-const rank = (name: string): number => {
-  const at = LIBRECHAT_ORDER.indexOf(name)
-  return at === -1 ? LIBRECHAT_ORDER.length : at
-}
-
 /**
- * `librechat-auth/config`: GET config, what a login page needs to know, with LibreChat's field names.
- * The providers come from the registry their sub-plugins fill.
+ * `librechat-auth/config`: GET config, the auth part of LibreChat's startup config
+ * (`fastify.lcauth.startupConfig()`), whose providers come from the registry their sub-plugins fill.
  */
 export const configPlugin: FastifyPluginAsync = subPlugin('config', async function config (fastify) {
   const { lcauth } = fastify
-  const build = (): Record<string, unknown> => {
-    const { config } = lcauth
-    const names = lcauth.providers.list().map(p => p.name)
-    const openid = lcauth.providers.get('openid')
-    const flags = Object.fromEntries(NAMED_FLAGS.map(name => [`${name}LoginEnabled`, names.includes(name)]))
-    return {
-      emailLoginEnabled: config.allowEmailLogin,
-      registrationEnabled: config.allowRegistration,
-      socialLoginEnabled: config.allowSocialLogin,
-      emailEnabled: lcauth.mail !== null,
-      passwordResetEnabled: lcauth.passwordReset.mode !== 'disabled',
-      // A stable sort keeps registration order among providers of equal rank.
-      socialLogins: [...names].sort((a, b) => rank(a) - rank(b)),
-      ...flags,
-      openidLoginEnabled: openid !== null,
-      openidLabel: openid?.label ?? 'Login with OpenID',
-      openidImageUrl: openid?.imageUrl ?? '',
-      openidAutoRedirect: openid !== null && config.openid?.autoRedirect === true,
-      serverDomain: config.domainServer,
-      minPasswordLength: config.minPasswordLength
-    }
-  }
-
   fastify.get('/config', {
     schema: documented({ summary: 'What the login page should offer (LibreChat\'s startup config fields)', tags: ['auth'], response: { ...configResponse, ...errorResponses() } })
-  }, async () => build())
+  }, async () => lcauth.startupConfig())
 })

@@ -8,6 +8,7 @@ import type { MailService } from '../lib/mail/mail-service.ts'
 import type { AuthEventEmitter } from '../lib/events.ts'
 import type { PublicConfig } from '../lib/options/types.ts'
 import type { SocialAccountService } from '../lib/identities/social-accounts.ts'
+import type { StartupConfig } from '../lib/identities/startup-config.ts'
 import type { Role, Storage } from '../lib/ports/storage.ts'
 import type { SessionService } from '../lib/sessions/session-service.ts'
 import type { ModerationApi } from './moderation-api.ts'
@@ -50,6 +51,11 @@ export interface LcAuth {
   providers: ProviderRegistry
   /** Sign-in, linking and unlinking through the social and OpenID providers. */
   socialAccounts: SocialAccountService
+  /**
+   * The auth fields of LibreChat's startup config, as `GET /api/auth/config` answers them: a host that
+   * serves LibreChat's own `/api/config` spreads them into it.
+   */
+  startupConfig(): StartupConfig
   /** The validated configuration, secrets left out (the JWT secrets and every provider's client secret). */
   config: Readonly<PublicConfig>
 }

@@ -68,7 +68,11 @@ t.test('a login provider is one more plugin: it adds itself to the registry and 
 
 t.test('without providers /api/auth/config offers none', async t => {
   const { app } = await build(t)
-  t.match((await app.inject({ method: 'GET', url: '/api/auth/config' })).json(), {
+  const config = (await app.inject({ method: 'GET', url: '/api/auth/config' })).json()
+  t.match(config, {
     socialLogins: [], googleLoginEnabled: false, githubLoginEnabled: false, openidLoginEnabled: false, openidLabel: 'Login with OpenID', openidImageUrl: ''
   })
+  // Every auth field of LibreChat's startup config is there, off where this package has no such provider.
+  t.match(config, { appleLoginEnabled: false, samlLoginEnabled: false, samlLabel: '', samlImageUrl: '', ldap: { enabled: false }, openidAutoRedirect: false })
+  t.same(app.lcauth.startupConfig(), config, 'the same fields for a host\'s own /api/config')
 })
