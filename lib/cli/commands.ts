@@ -141,7 +141,9 @@ export const commands: Record<string, Command> = {
     usage: 'set-role <email> ADMIN|USER',
     summary: 'Change a user\'s role. A demotion ends the user\'s sessions.',
     flags: [],
-    async run ({ positionals: [email, role] }, cli, io) {
+    async run ({ positionals: [email, given] }, cli, io) {
+      // `admin` means ADMIN: roles are stored upper-case, typed however.
+      const role = given?.toUpperCase()
       if (role !== 'ADMIN' && role !== 'USER') throw new UsageError('the role must be ADMIN or USER')
       const user = await cli.core.admin.setRole(await userByEmail(cli, email), role as Role, cli.context)
       print(io, `${user.email} is now ${user.role}.`)

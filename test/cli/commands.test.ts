@@ -121,9 +121,9 @@ t.test('reset-password, set-role, disable-user and enable-user', async t => {
   await open('b')
   t.equal((await cli(['set-role', 'alice@example.com', 'ADMIN'], { storage })).code, 0)
   t.equal(await live(), 1, 'keeping ADMIN ends nothing')
-  const demoted = await cli(['set-role', 'alice@example.com', 'USER'], { storage })
+  const demoted = await cli(['set-role', 'alice@example.com', 'user'], { storage })
   t.equal(demoted.code, 0)
-  t.match(demoted.stdout, /is now USER/)
+  t.match(demoted.stdout, /is now USER/, 'roles are case-insensitive on input')
   t.equal(await live(), 0, 'a demotion ends the sessions')
   t.equal((await cli(['set-role', 'alice@example.com', 'ROOT'], { storage })).code, 1)
 
