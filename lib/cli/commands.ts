@@ -10,6 +10,8 @@ export interface Command {
   summary: string
   /** Option names this command accepts (booleans). */
   flags: readonly string[]
+  /** Only reads: it never creates a database that is not there. */
+  readOnly?: boolean
   run(args: Parsed, cli: CliContext, io: CliIO, input: Input): Promise<void>
 }
 
@@ -92,6 +94,7 @@ export const commands: Record<string, Command> = {
 
   'list-users': {
     usage: 'list-users [--json]',
+    readOnly: true,
     summary: 'List every user (a table, or one JSON array with --json).',
     flags: ['json'],
     async run ({ flags }, cli, io) {
@@ -197,6 +200,7 @@ export const commands: Record<string, Command> = {
 
   'list-bans': {
     usage: 'list-bans [--json]',
+    readOnly: true,
     summary: 'List live bans: users (by email) and IP addresses, with the reason and when each ends.',
     flags: ['json'],
     async run ({ flags }, cli, io) {

@@ -52,7 +52,8 @@ export async function runCli (argv: readonly string[], io: CliIO, options: { sto
     if (parsed.flags.help === true) {
       io.stdout.write(`Usage: librechat-auth ${command.usage}\n\n${command.summary}\n`)
     } else {
-      cli = await cliContext(io.env, { ...options, audit: line => { io.stderr.write(`${line}\n`) } })
+      const toStderr = (line: string): void => { io.stderr.write(`${line}\n`) }
+      cli = await cliContext(io.env, { ...options, audit: toStderr, say: toStderr, mustExist: command.readOnly === true })
       await command.run(parsed, cli, io, from)
     }
   } catch (error) {

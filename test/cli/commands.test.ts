@@ -226,11 +226,20 @@ t.test('without DATABASE_URL the CLI uses its default SQLite file (a temp one he
   const defaultDatabaseUrl = `sqlite:${dir}/data/librechat-auth.db`
   const r = await cli(['create-user', 'alice@example.com'], { stdin: `${PASSWORD}\n`, defaultDatabaseUrl })
   t.equal(r.code, 0, r.stderr)
+  t.match(r.stderr, `librechat-auth: database sqlite:${dir}/data/librechat-auth.db\n`, 'it says which database it opened')
   const { existsSync } = await import('node:fs')
   t.ok(existsSync(`${dir}/data/librechat-auth.db`))
   t.match((await cli(['list-users'], { defaultDatabaseUrl })).stdout, /alice@example.com/)
   t.match((await cli(['migrate'], { defaultDatabaseUrl })).stdout, /The sqlite database is up to date/)
-  t.match((await cli(['list-users'], { defaultDatabaseUrl: 'sqlite:/dev/null/nope/x.db' })).stderr, /unreachable or busy|failed/)
+  t.match((await cli(['migrate'], { defaultDatabaseUrl: 'sqlite:/dev/null/nope/x.db' })).stderr, /unreachable or busy|failed/)
+
+  // Read in the wrong folder, a listing would silently make an empty database: it refuses instead.
+  for (const command of ['list-users', 'list-bans']) {
+    const elsewhere = await cli([command], { defaultDatabaseUrl: `sqlite:${dir}/elsewhere/librechat-auth.db` })
+    t.equal(elsewhere.code, 1, command)
+    t.match(elsewhere.stderr, `there is no database at ${dir}/elsewhere/librechat-auth.db, and this command only reads, so none was created`)
+    t.notOk(existsSync(`${dir}/elsewhere/librechat-auth.db`), `${command}: nothing created`)
+  }
 })
 
 t.test('CLI-03: reset-link prints a single-use link; using it sets the password and ends every session', async t => {
