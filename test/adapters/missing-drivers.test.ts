@@ -69,7 +69,7 @@ t.test('without the drivers installed: the plugin runs on memory; each choice ne
     results.redis = await register({ banStore: { url: 'redis://127.0.0.1:6379' } })
     results.envRedis = await register(optionsFromEnv({ USE_REDIS: 'true', REDIS_URI: 'redis://127.0.0.1:6379' }))
     results.smtp = await register({ mailer: { host: '127.0.0.1', port: 2525, from: 'noreply@example.com' } })
-    results.cli = await cli(['list-users'], { DATABASE_URL: 'sqlite:' + file })
+    results.cli = await cli(['migrate'], { DATABASE_URL: 'sqlite:' + file })
     results.cliRedis = await cli(['list-bans'], { USE_REDIS: 'true', REDIS_URI: 'redis://127.0.0.1:6379' }, { storage: memoryStorage() })
     results.fileCreated = (await import('node:fs')).existsSync(file)`)
 
@@ -88,7 +88,7 @@ t.test('without the drivers installed: the plugin runs on memory; each choice ne
   t.same(results.cli, {
     exit: 1,
     stdout: '',
-    stderr: 'librechat-auth list-users: Invalid librechat-auth configuration: DATABASE_URL needs the better-sqlite3 package: npm install better-sqlite3\n'
+    stderr: `librechat-auth: database sqlite:${file}\nlibrechat-auth migrate: Invalid librechat-auth configuration: DATABASE_URL needs the better-sqlite3 package: npm install better-sqlite3\n`
   } satisfies CliOutcome)
   t.same(results.cliRedis, {
     exit: 1,
@@ -103,8 +103,8 @@ t.test('better-sqlite3 installed without its native build: the plugin and the CL
   const copy = unbuiltBetterSqlite3(dir, 'none')
   const results = await child({ redirect: { 'better-sqlite3': pathToFileURL(join(copy, 'lib', 'index.js')).href } }, join(dir, 'auth.db'), `
     results.sqlite = await register({ storage: { url: 'sqlite:' + file } })
-    results.cli = await cli(['list-users'], { DATABASE_URL: 'sqlite:' + file })`)
+    results.cli = await cli(['migrate'], { DATABASE_URL: 'sqlite:' + file })`)
   const problem = 'needs the better-sqlite3 package, whose native addon did not load (not built, or built for another Node.js version or platform): npm rebuild better-sqlite3'
   t.match(results.sqlite, { code: 'FST_LCAUTH_CONFIG_INVALID', message: `Invalid librechat-auth configuration: storage.url ${problem}`, cause: /^Could not locate the bindings file/ })
-  t.same(results.cli, { exit: 1, stdout: '', stderr: `librechat-auth list-users: Invalid librechat-auth configuration: DATABASE_URL ${problem}\n` })
+  t.same(results.cli, { exit: 1, stdout: '', stderr: `librechat-auth: database sqlite:${join(dir, 'auth.db')}\nlibrechat-auth migrate: Invalid librechat-auth configuration: DATABASE_URL ${problem}\n` })
 })

@@ -85,7 +85,7 @@ t.test('packed and installed in a fresh project with fastify alone', async t => 
   t.notOk(existsSync(join(app, 'x.db')), 'no database file is created')
 
   t.equal((await run('npx', ['librechat-auth', '--version'], app)).stdout, `${version}\n`)
-  const cli = await run('npx', ['librechat-auth', 'list-users'], app).then(() => null, (error: { code: number, stderr: string }) => error)
+  const cli = await run('npx', ['librechat-auth', 'migrate'], app).then(() => null, (error: { code: number, stderr: string }) => error)
   t.match(cli, { code: 1, stderr: 'DATABASE_URL needs the better-sqlite3 package: npm install better-sqlite3' })
   t.notOk(existsSync(join(app, 'data')), 'the CLI created no data directory')
   t.comment(`the whole consumer check took ${Date.now() - started} ms`)
