@@ -1,6 +1,6 @@
 import { rolesAt, jwtClaims } from './claims.ts'
 import type { OpenIdConfig, RoleRule, TokenKind } from './openid-config.ts'
-import { ProviderFailure, type ProviderProfile } from './provider-profile.ts'
+import { httpsUrl, ProviderFailure, type ProviderProfile } from './provider-profile.ts'
 
 type Json = Record<string, unknown>
 
@@ -29,8 +29,6 @@ export function openIdProfile (claims: Json, issuer: string, names: OpenIdConfig
   const fromEmailClaim = email !== null && email === str(claims.email)
   const entra = isEntra(issuer, claims)
   const said = entra ? claims.xms_edov : claims.email_verified
-  // Entra's picture is a Microsoft Graph URL that needs a token: no use as an avatar.
-  const picture = entra ? null : str(claims.picture)
   return {
     subject,
     email,
@@ -38,7 +36,8 @@ export function openIdProfile (claims: Json, issuer: string, names: OpenIdConfig
     emailVerified: fromEmailClaim && (said === true || said === 'true'),
     name: str(claims[names.name ?? 'name']) ?? ([str(claims.given_name), str(claims.family_name)].filter(Boolean).join(' ') || null),
     username: str(claims[names.username ?? 'preferred_username']) ?? str(claims.username),
-    avatar: picture !== null && picture.startsWith('https://') && URL.canParse(picture) ? picture : null
+    // Entra's picture is a Microsoft Graph URL that needs a token: no use as an avatar.
+    avatar: entra ? null : httpsUrl(claims.picture)
   }
 }
 

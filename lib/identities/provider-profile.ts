@@ -25,7 +25,8 @@ type Json = Record<string, unknown>
 const str = (value: unknown): string | null => typeof value === 'string' && value !== '' ? value : null
 /** Ids arrive as strings (Google, Discord, Facebook) or numbers (GitHub). */
 const id = (value: unknown): string | null => typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : str(value)
-const httpsUrl = (value: unknown): string | null => {
+/** An https image URL of sane length, or null: what any provider's picture must be to become an avatar. */
+export const httpsUrl = (value: unknown): string | null => {
   const text = str(value)
   return text !== null && text.length <= 2048 && text.startsWith('https://') && URL.canParse(text) ? text : null
 }
