@@ -143,3 +143,16 @@ t.test('the mailbox owner takes back an account created through a provider that 
   t.match(events.take('oauth.link_refused'), [{ userId: account!.id, reason: 'provider_unverified' }])
   t.equal((await login(app, alice.email, 'mine again, for good')).statusCode, 200, 'Alice is in with her own password')
 })
+
+t.test('a password is no way in while email login is off: the only linked sign-in cannot be unlinked', async t => {
+  const s = await standIn(t, 'github', octo)
+  const { app } = await socialApp(t, [s], { allowEmailLogin: false })
+  // Alice has a password (set by the operator), but it cannot sign her in here.
+  const owner = await app.lcauth.admin.createUser({ email: alice.email, name: 'Alice', password: alice.password, verified: true }, { ip: null, userAgent: null, requestId: null })
+  await app.lcauth.storage.identities.create({ provider: 'github', issuer: 'github', subject: octo.subject, userId: owner.id, email: null, emailVerified: false, createdAt: new Date() })
+  const round = await signInWith(app, s)
+  const { token } = (await app.inject({ method: 'POST', url: '/api/auth/refresh', headers: { cookie: `refreshToken=${round.refresh}` } })).json()
+  const refused = await app.inject({ method: 'DELETE', url: '/api/user/identities/github', headers: bearer(token) })
+  t.equal(refused.statusCode, 409)
+  t.equal(refused.json().code, 'FST_LCAUTH_LAST_SIGN_IN_METHOD')
+})
