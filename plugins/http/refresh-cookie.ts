@@ -1,5 +1,6 @@
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { cookieValue } from './cookie-value.ts'
 
 /**
  * The refresh cookie: HttpOnly, SameSite=Strict, Path=/, no Domain; `__Host-` prefixed and Secure
@@ -13,8 +14,6 @@ export interface RefreshCookie {
   clear(reply: FastifyReply): void
 }
 
-const MAX_COOKIE_HEADER = 8192
-
 export function refreshCookie (secure: boolean): RefreshCookie {
   const name = secure ? '__Host-refreshToken' : 'refreshToken'
   // Every attribute explicit, so a host's @fastify/cookie `parseOptions` (a Domain, signing) never
@@ -23,13 +22,7 @@ export function refreshCookie (secure: boolean): RefreshCookie {
   Object.assign(attributes, { domain: undefined })
   return {
     name,
-    read (request) {
-      const header = request.headers.cookie
-      if (typeof header !== 'string' || header.length > MAX_COOKIE_HEADER) return null
-      // A host that registered @fastify/cookie with `hook: false` leaves `request.cookies` unset.
-      const value = (request.cookies ?? request.server.parseCookie(header))[name]
-      return typeof value === 'string' && value !== '' ? value : null
-    },
+    read: request => cookieValue(request, name),
     set (reply, token, expiresAt, now) {
       const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - now.getTime()) / 1000))
       void reply.setCookie(name, token, { ...attributes, maxAge })

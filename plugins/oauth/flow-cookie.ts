@@ -2,6 +2,7 @@ import type { CookieSerializeOptions } from '@fastify/cookie'
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Clock } from '../../lib/clock.ts'
+import { cookieValue } from '../http/cookie-value.ts'
 import { deriveKey } from '../../lib/crypto/keys.ts'
 import type { CoreConfig } from '../../lib/options/types.ts'
 
@@ -50,8 +51,8 @@ export function flowCookie (options: { key: Buffer, secure: boolean, path: strin
       void reply.setCookie(name, `${body}.${sign(body).toString('base64url')}`, { ...attributes, maxAge: FLOW_LIFETIME_MS / 1000 })
     },
     read (request) {
-      const value = request.cookies?.[name]
-      if (typeof value !== 'string' || value === '') return { ok: false, reason: 'state_missing' }
+      const value = cookieValue(request, name)
+      if (value === null) return { ok: false, reason: 'state_missing' }
       const [body = '', mac = '', ...rest] = value.length > MAX_VALUE ? [] : value.split('.')
       const given = Buffer.from(mac, 'base64url')
       const expected = sign(body)
